@@ -1,0 +1,19 @@
+"""Helpers for the Qwen Chat Workbook: model sources and loading, messages, tables and rendering.
+
+The notebooks import what they need from here, so each lesson stays short. ``help(helpers.<name>)`` explains any of
+them.
+"""
+
+from .errors import MessagesError, ModelSourceError, PackagedModelError, WorkbookError
+from .loading import ModelInfo, describe_model, load_model, load_model_and_tokenizer, load_tokenizer
+from .messages import ROLES, validate_messages
+from .seed import SEED_CHINESE_PROMPT, SEED_MODEL, SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, seed_messages
+from .sources import ModelSource, chosen_source, model_path, parse_model_spec
+
+__all__ = [
+    "MessagesError", "ModelSourceError", "PackagedModelError", "WorkbookError",
+    "ModelInfo", "describe_model", "load_model", "load_model_and_tokenizer", "load_tokenizer",
+    "ROLES", "validate_messages",
+    "SEED_CHINESE_PROMPT", "SEED_MODEL", "SEED_PROMPT", "SEED_PROMPT_IDS", "SEED_SYSTEM_PROMPT", "seed_messages",
+    "ModelSource", "chosen_source", "model_path", "parse_model_spec",
+]

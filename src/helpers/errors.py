@@ -1,0 +1,17 @@
+"""The workbook's exceptions: each message says what was wrong and how to fix it."""
+
+
+class WorkbookError(Exception):
+    """Base class for every error the helpers raise on purpose."""
+
+
+class ModelSourceError(WorkbookError):
+    """The chosen model source cannot be used (unknown form, unreachable Hub, missing folder...)."""
+
+
+class PackagedModelError(WorkbookError):
+    """The packaged offline model is missing a part or a part is damaged."""
+
+
+class MessagesError(WorkbookError, ValueError):
+    """A messages list is not a non-empty list of {"role", "content"} dicts."""

@@ -1,0 +1,32 @@
+"""Where the workbook keeps its model cache and its record of the chosen model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_NAME = "qwen-chat-workbook"
+CHOICE_FILE_NAME = ".workbook-model.json"
+
+
+def cache_dir() -> Path:
+    """``$WORKBOOK_CACHE``, else ``$XDG_CACHE_HOME/qwen-chat-workbook``, else ``~/.cache/qwen-chat-workbook``."""
+    if os.environ.get("WORKBOOK_CACHE"):
+        return Path(os.environ["WORKBOOK_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / PROJECT_NAME
+
+
+def project_root() -> Path | None:
+    """The checkout this package was installed from (editable install), or None for a plain install."""
+    candidate = Path(__file__).resolve().parents[2]
+    pyproject = candidate / "pyproject.toml"
+    if pyproject.is_file() and f'name = "{PROJECT_NAME}"' in pyproject.read_text(encoding="utf-8"):
+        return candidate
+    return None
+
+
+def choice_file() -> Path:
+    """The untracked file that records which model this checkout's notebooks use."""
+    root = project_root()
+    return (root if root is not None else cache_dir()) / CHOICE_FILE_NAME
