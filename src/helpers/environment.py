@@ -1,0 +1,61 @@
+"""Checks for the environment-check notebook: installed versions against the pins, and the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from importlib import metadata
+
+import pandas as pd
+
+PROJECT = "qwen-chat-workbook"
+
+
+def pinned_requirements() -> dict[str, str]:
+    """The exact pins this project declares, as {distribution name: version}."""
+    pins = {}
+    for requirement in metadata.requires(PROJECT) or []:
+        if "extra ==" in requirement:
+            continue
+        match = re.match(r"^([A-Za-z0-9_.-]+)\s*==\s*([^;\s]+)", requirement)
+        if match:
+            pins[match.group(1)] = match.group(2)
+    return pins
+
+
+def version_table(pins: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per pinned package: the pin, what is installed, and whether they agree."""
+    pins = pinned_requirements() if pins is None else pins
+    rows = []
+    for name, wanted in pins.items():
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed is None:
+            status = "missing: run make lab"
+        elif installed.split("+")[0] == wanted:
+            status = "ok"
+        else:
+            status = f"differs: pip install {name}=={wanted}"
+        rows.append({"package": name, "pinned": wanted, "installed": installed or "-", "status": status})
+    return pd.DataFrame(rows, columns=["package", "pinned", "installed", "status"])
+
+
+def machine_table() -> pd.DataFrame:
+    """Python, CPU cores, RAM and torch's thread count: what decides how fast the lessons run."""
+    import psutil
+    import torch
+
+    memory = psutil.virtual_memory()
+    rows = {
+        "python": platform.python_version(),
+        "operating system": f"{platform.system()} {platform.machine()}",
+        "CPU cores (usable)": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "torch threads": torch.get_num_threads(),
+        "RAM total (GiB)": round(memory.total / 2**30, 1),
+        "RAM available (GiB)": round(memory.available / 2**30, 1),
+        "CUDA GPU": torch.cuda.is_available(),
+    }
+    return pd.DataFrame({"value": {k: str(v) for k, v in rows.items()}})

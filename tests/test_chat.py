@@ -1,0 +1,42 @@
+"""The pipeline helpers against the real packaged model."""
+
+import pytest
+
+from helpers import MessagesError, SEED_PROMPT_IDS, seed_messages
+from helpers.anatomy import config_table, parameter_table
+from helpers.chat import build_inputs, chat, generate, render_prompt
+
+
+def test_build_inputs_gives_the_seed_ids(packaged_tokenizer):
+    inputs = build_inputs(seed_messages(), packaged_tokenizer)
+    assert inputs.input_ids.tolist() == [SEED_PROMPT_IDS]
+    assert inputs.attention_mask.sum().item() == 39
+
+
+def test_bad_messages_never_reach_the_template(packaged_tokenizer):
+    with pytest.raises(MessagesError):
+        render_prompt([{"role": "robot", "content": "hi"}], packaged_tokenizer)
+
+
+def test_generate_keeps_prompt_and_reply_apart(packaged_model, packaged_tokenizer):
+    result = generate(packaged_model, packaged_tokenizer, seed_messages(), max_new_tokens=8)
+    assert result.prompt_ids == SEED_PROMPT_IDS
+    assert result.full_ids[:39] == SEED_PROMPT_IDS
+    assert len(result.new_ids) == 8 and result.stopped_by == "max_new_tokens"
+    assert result.tokens_per_second > 0
+
+
+def test_chat_is_greedy_and_reproducible(packaged_model, packaged_tokenizer):
+    first = chat(seed_messages(), packaged_model, packaged_tokenizer, max_new_tokens=10)
+    assert first == chat(seed_messages(), packaged_model, packaged_tokenizer, max_new_tokens=10)
+    assert first.startswith("Large language model") and "<|im_end|>" not in first
+
+
+def test_config_and_parameter_tables(packaged_model):
+    config = config_table(packaged_model.config)
+    assert config.loc["num_key_value_heads", "value"] == "2"
+    assert config.loc["head_dim", "value"] == "64"
+    params = parameter_table(packaged_model)
+    assert params.loc["total", "parameters"] == 630_167_424
+    assert params.loc["embedding table", "parameters"] == 151936 * 896
+    assert params.drop(index="total")["parameters"].sum() == params.loc["total", "parameters"]
