@@ -126,3 +126,13 @@ def test_a_damaged_record_falls_back_to_the_default(isolated_choice, monkeypatch
     monkeypatch.delenv("WORKBOOK_MODEL", raising=False)
     isolated_choice.write_text("{not json")
     assert sources.read_choice() is None
+
+
+def test_remote_code_is_never_trusted():
+    from pathlib import Path
+
+    import helpers
+
+    sources_text = "\n".join(p.read_text() for p in Path(helpers.__file__).parent.glob("*.py"))
+    assert "trust_remote_code=True" not in sources_text
+    assert sources_text.count("trust_remote_code=False") >= 2  # both from_pretrained calls say so explicitly

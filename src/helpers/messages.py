@@ -29,7 +29,7 @@ def validate_messages(messages) -> list[dict]:
         where = f"messages[{i}]"
         if not isinstance(message, dict):
             raise MessagesError(
-                f"{where} is a {type(message).__name__}, not a dict. Each message looks like "
+                f"{where} is {_a(message)}, not a dict. Each message looks like "
                 "{'role': 'user', 'content': 'Hello!'}.")
         missing = [key for key in ("role", "content") if key not in message]
         if missing:
@@ -46,7 +46,7 @@ def validate_messages(messages) -> list[dict]:
         content = message["content"]
         if not isinstance(content, str):
             raise MessagesError(
-                f"{where}['content'] is a {type(content).__name__}, not a str: the chat template renders text "
+                f"{where}['content'] is {_a(content)}, not a str: the chat template renders text "
                 f"only. Convert it first, e.g. str({content!r}).")
     return messages
 
@@ -54,3 +54,8 @@ def validate_messages(messages) -> list[dict]:
 def _short(message: dict) -> str:
     text = repr(message)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _a(value) -> str:
+    name = type(value).__name__
+    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
