@@ -35,13 +35,16 @@ def load_tokenizer(source: ModelSource | str | None = None):
     return AutoTokenizer.from_pretrained(model_path(_as_source(source)), trust_remote_code=False)
 
 
-def load_model(source: ModelSource | str | None = None):
-    """``AutoModelForCausalLM.from_pretrained(..., dtype="auto", device_map="auto")`` on the chosen model's folder."""
+def load_model(source: ModelSource | str | None = None, dtype="auto"):
+    """``AutoModelForCausalLM.from_pretrained(..., dtype="auto", device_map="auto")`` on the chosen model's folder.
+
+    Pass ``dtype=torch.float32`` (say) to load the weights in another format than the one they were saved in.
+    """
     from transformers import AutoModelForCausalLM
 
     path = model_path(_as_source(source))
     with _quiet_weights_bar():
-        return AutoModelForCausalLM.from_pretrained(path, dtype="auto", device_map="auto", trust_remote_code=False)
+        return AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map="auto", trust_remote_code=False)
 
 
 def load_model_and_tokenizer(source: ModelSource | str | None = None):

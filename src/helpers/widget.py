@@ -1,0 +1,334 @@
+"""A chat with the model inside a notebook: the stages of notebooks 03 to 09 behind a text box and a Send button.
+
+``ChatWidget(model, tokenizer)`` shows the conversation, a text box with Send, Stop and Reset, a system-prompt
+box, the decoding settings, and (on request) the chat template with the conversation's token count. Each Send
+runs the workbook's pipeline:
+
+1. the system prompt, the turns so far and your message become a list of ``{"role", "content"}`` dicts, checked
+   by :func:`helpers.validate_messages` (notebook 03);
+2. the chat template turns that list into text ending with ``<|im_start|>assistant`` (04);
+3. the tokenizer turns the text into ``input_ids`` and an ``attention_mask`` (05);
+4. ``model.generate`` runs in a background thread (06) and hands each new token to a ``TextIteratorStreamer``,
+   which skips the prompt (the slicing of 07) and decodes without control tokens (08); the widget shows each
+   piece as it arrives;
+5. the finished reply joins the conversation as an ``assistant`` message (09), so the next turn sees it.
+
+Because ``generate`` runs in a thread, the notebook stays responsive: Stop sets a ``threading.Event`` that a
+``StoppingCriteria`` checks after every new token. ``send(text, wait=True)`` does the same work but returns only
+when the reply is complete, which is what tests and nbval use.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+
+import ipywidgets as widgets
+import torch
+from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+from .chat import GREEDY, Generation, build_inputs
+from .messages import validate_messages
+from .rendering import highlight_template
+from .seed import SEED_SYSTEM_PROMPT
+
+_LABELS = {"system": "System", "user": "You", "assistant": "Assistant"}
+_BUBBLES = {
+    "system": "margin:4px 0;color:#666;font-size:0.9em;font-style:italic",
+    "user": "margin:6px 0 6px 15%;background:#e3f2fd;border-left:3px solid #1565c0",
+    "assistant": "margin:6px 15% 6px 0;background:#f3f3f3;border-left:3px solid #2e7d32",
+}
+_STATUS_COLOURS = {"info": "#555", "warning": "#e65100", "error": "#c62828"}
+
+
+class StopOnEvent(StoppingCriteria):
+    """A ``StoppingCriteria`` that ends ``generate`` after the current token once ``event`` is set."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
+class ChatWidget:
+    """An interactive chat with ``model``; display it in a notebook cell and type.
+
+    The parts are ordinary ipywidgets you can also drive from code: ``input`` (the text box), ``send_button``,
+    ``stop_button``, ``reset_button``, ``system`` (the system prompt), ``mode`` (greedy or sampling),
+    ``temperature``, ``top_p``, ``max_new_tokens``, ``show_template``, and the read-only ``conversation``,
+    ``status`` and ``template``. ``messages`` is the conversation as the model sees it, ``status_text`` the
+    last status line, ``last_generation`` the ids of the last reply (a :class:`helpers.chat.Generation`).
+
+    Problems (an empty message, a conversation too long for the context, an error while generating) are shown
+    in the status line, never raised.
+    """
+
+    def __init__(self, model, tokenizer, system_prompt: str = SEED_SYSTEM_PROMPT, max_new_tokens: int = 256,
+                 context_length: int | None = None):
+        self.model, self.tokenizer = model, tokenizer
+        self.context_length = context_length or model.config.max_position_embeddings
+        self.turns: list[dict] = []  # the user and assistant messages; the system prompt lives in its own box
+        self.status_text = ""
+        self.last_generation: Generation | None = None
+        self._stop_event = threading.Event()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+        defaults = model.generation_config
+        wide = {"description_width": "initial"}
+        self.conversation = widgets.HTML().add_class("qcw-conversation")
+        self.input = widgets.Textarea(placeholder="Type a message, then press Send", rows=2,
+                                      layout=widgets.Layout(flex="1 1 auto", width="auto")).add_class("qcw-input")
+        self.send_button = widgets.Button(description="Send", button_style="primary").add_class("qcw-send")
+        self.stop_button = widgets.Button(description="Stop", disabled=True).add_class("qcw-stop")
+        self.reset_button = widgets.Button(description="Reset").add_class("qcw-reset")
+        self.status = widgets.HTML().add_class("qcw-status")
+        self.system = widgets.Textarea(value=system_prompt, description="System prompt", rows=2, style=wide,
+                                       layout=widgets.Layout(width="98%")).add_class("qcw-system")
+        self.mode = widgets.ToggleButtons(options=["greedy", "sampling"], value="greedy",
+                                          description="Decoding", style=wide).add_class("qcw-mode")
+        self.temperature = widgets.FloatSlider(value=defaults.temperature or 0.7, min=0.05, max=2.0, step=0.05,
+                                               description="temperature", style=wide, disabled=True)
+        self.top_p = widgets.FloatSlider(value=defaults.top_p or 0.8, min=0.05, max=1.0, step=0.05,
+                                         description="top_p", style=wide, disabled=True)
+        self.max_new_tokens = widgets.IntSlider(value=max_new_tokens, min=1, max=2048, description="max_new_tokens",
+                                                style=wide)
+        self.temperature.add_class("qcw-temperature")
+        self.top_p.add_class("qcw-top-p")
+        self.max_new_tokens.add_class("qcw-max-new-tokens")
+        self.show_template = widgets.ToggleButton(description="Show the chat template", icon="code",
+                                                  layout=widgets.Layout(width="240px")).add_class("qcw-show-template")
+        self.template = widgets.HTML(layout=widgets.Layout(display="none")).add_class("qcw-template")
+
+        self.send_button.on_click(lambda _: self.send())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.reset_button.on_click(lambda _: self.reset())
+        self.mode.observe(self._on_mode, "value")
+        self.system.observe(lambda _: self._refresh(), "value")
+        self.show_template.observe(lambda _: self._refresh(), "value")
+
+        self.view = widgets.VBox([
+            self.conversation,
+            widgets.HBox([self.input, self.send_button, self.stop_button, self.reset_button]),
+            self.status,
+            self.system,
+            widgets.HBox([self.mode, self.max_new_tokens]),
+            widgets.HBox([self.temperature, self.top_p]),
+            self.show_template,
+            self.template,
+        ], layout=widgets.Layout(border="1px solid #ddd", padding="6px")).add_class("qcw-chat")
+        self._refresh()
+        self._say("Ready: type a message and press Send.")
+
+    # -- what a notebook shows -------------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.view._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = "ChatWidget: an interactive chat; open the notebook in JupyterLab to see and use it"
+        return bundle
+
+    @property
+    def messages(self) -> list[dict]:
+        """The conversation as a list of ``{"role", "content"}`` dicts: the system prompt (if any), then the turns."""
+        system = [{"role": "system", "content": self.system.value}] if self.system.value.strip() else []
+        return system + [dict(turn) for turn in self.turns]
+
+    @property
+    def busy(self) -> bool:
+        """True while a reply is being generated."""
+        return self._busy
+
+    def token_count(self) -> int:
+        """How many tokens the conversation so far takes once the chat template has rendered it."""
+        return len(self.tokenizer(self._template_text()).input_ids) if self.messages else 0
+
+    # -- the buttons -------------------------------------------------------------------------------------------
+
+    def send(self, text: str | None = None, wait: bool = False) -> str | None:
+        """Send ``text`` (by default what is in the text box) and stream the model's reply into the conversation.
+
+        Returns at once and generates in a background thread, so Stop stays usable. With ``wait=True`` it
+        returns only when the reply is complete, and returns the reply; otherwise it returns None
+        (``join()`` waits for a reply started this way).
+        """
+        if self._busy:
+            return self._say("Wait for the reply to finish, or press Stop.", "warning")
+        text = self.input.value if text is None else text
+        if not text.strip():
+            return self._say("Type a message first: an empty message gives the model nothing to answer.", "warning")
+        messages = self.messages + [{"role": "user", "content": text}]
+        try:
+            inputs = build_inputs(validate_messages(messages), self.tokenizer, self.model.device)
+        except Exception as exc:  # a bad message or a template error: say so in the widget
+            return self._say(f"Could not build the prompt: {type(exc).__name__}: {exc}", "error")
+        prompt_tokens, max_new = inputs.input_ids.shape[1], self.max_new_tokens.value
+        if prompt_tokens + max_new > self.context_length:
+            return self._say(
+                f"This conversation no longer fits the context: the prompt is {prompt_tokens:,} tokens and "
+                f"max_new_tokens is {max_new:,}, together more than the model's {self.context_length:,} tokens. "
+                "Press Reset to start a new conversation, or lower max_new_tokens.", "warning")
+
+        self.input.value = ""
+        self.turns += [{"role": "user", "content": text}, {"role": "assistant", "content": ""}]
+        self._stop_event.clear()
+        self._set_busy(True)
+        self._say("Generating... (Stop interrupts it)")
+        if wait:
+            return self._stream(inputs, self._settings())
+        self._thread = threading.Thread(target=self._stream, args=(inputs, self._settings()), daemon=True)
+        self._thread.start()
+        return None
+
+    def stop(self) -> None:
+        """Ask the running ``generate`` to end after its current token (the reply so far is kept)."""
+        if not self._busy:
+            self._say("Nothing to stop: no reply is being generated.")
+            return
+        self._stop_event.set()
+        self._say("Stopping...")
+
+    def reset(self) -> None:
+        """Stop any running reply and start a new conversation (the system prompt and settings stay)."""
+        if self._busy:
+            self._stop_event.set()
+            self.join(timeout=60)
+        self.turns = []
+        self.last_generation = None
+        self._refresh()
+        self._say("New conversation: type a message and press Send.")
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for a reply started by ``send()`` (or the Send button) to finish; True if none is running now."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self._busy
+
+    # -- generation ----------------------------------------------------------------------------------------------
+
+    def _settings(self) -> dict:
+        """``generate``'s keyword arguments from the controls: greedy, or sampling with temperature and top_p.
+
+        Sampling keeps the model's other published defaults (top_k 20, repetition_penalty 1.1).
+        """
+        if self.mode.value == "greedy":
+            settings = dict(GREEDY)
+        else:
+            settings = {"do_sample": True, "temperature": self.temperature.value, "top_p": self.top_p.value}
+        return {**settings, "max_new_tokens": self.max_new_tokens.value}
+
+    def _stream(self, inputs, settings: dict) -> str | None:
+        """Run ``generate`` in a thread and add each streamed piece of text to the last (assistant) turn.
+
+        Returns the reply, or None when there is none (an error, or Stop before the first piece of text).
+        """
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        outcome: dict = {}
+
+        def generate():
+            try:
+                with torch.no_grad():
+                    outcome["ids"] = self.model.generate(
+                        **inputs, streamer=streamer, **settings,
+                        stopping_criteria=StoppingCriteriaList([StopOnEvent(self._stop_event)]))
+            except Exception as exc:  # shown in the widget by _finish
+                outcome["error"] = exc
+                streamer.end()  # wakes up the loop below
+
+        user, reply = self.turns[-2], self.turns[-1]
+        started, first = time.perf_counter(), None
+        try:
+            worker = threading.Thread(target=generate, daemon=True)
+            worker.start()
+            for piece in streamer:
+                if first is None and piece:
+                    first = time.perf_counter() - started
+                reply["content"] += piece
+                self.conversation.value = self._conversation_html(streaming=True)
+            worker.join()
+        except Exception as exc:
+            outcome.setdefault("error", exc)
+        try:
+            return self._finish(inputs, outcome, user, reply, time.perf_counter() - started, first)
+        finally:
+            self._set_busy(False)  # whatever happened, Send works again
+
+    def _finish(self, inputs, outcome: dict, user: dict, reply: dict, seconds: float,
+                first: float | None) -> str | None:
+        stopped, error = self._stop_event.is_set(), outcome.get("error")
+        usable = error is None and bool(reply["content"])
+        if not usable:
+            # no reply to keep: take the message back out of the conversation and put it back in the box
+            self.turns = [turn for turn in self.turns if turn is not user and turn is not reply]
+            self.input.value = user["content"]
+        if error is not None:
+            self._say(f"Generation failed: {type(error).__name__}: {error}. Your message is back in the box.",
+                      "error")
+        elif "ids" in outcome:
+            eos = self.model.generation_config.eos_token_id
+            self.last_generation = Generation(
+                prompt_ids=inputs.input_ids[0].tolist(), full_ids=outcome["ids"][0].tolist(), seconds=seconds,
+                eos_ids=list(eos) if isinstance(eos, (list, tuple)) else [eos])
+            count = len(self.last_generation.new_ids)
+            tokens = f"{count} new token{'' if count == 1 else 's'}"
+            ended = "Stop" if stopped else self.last_generation.stopped_by
+            timing = f"in {seconds:.1f} s" + (f", first token after {first:.2f} s" if first is not None else "")
+            if not reply["content"]:
+                self._say(f"No text came back ({tokens}, ended by {ended}); your message is back in "
+                          "the box.", "warning")
+            else:
+                self._say(f"{'Stopped' if stopped else 'Done'}: {tokens} {timing}; ended by {ended}.")
+        self._set_busy(False)
+        self._refresh()
+        return reply["content"] if usable else None
+
+    # -- showing it ----------------------------------------------------------------------------------------------
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.send_button.disabled = busy
+        self.stop_button.disabled = not busy
+
+    def _on_mode(self, change) -> None:
+        self.temperature.disabled = self.top_p.disabled = change["new"] == "greedy"
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        """Show ``text`` in the status line (and keep it in ``status_text``)."""
+        self.status_text = text
+        self.status.value = f'<span style="color:{_STATUS_COLOURS[kind]}">{html.escape(text)}</span>'
+
+    def _template_text(self) -> str:
+        return self.tokenizer.apply_chat_template(validate_messages(self.messages), tokenize=False)
+
+    def _conversation_html(self, streaming: bool = False) -> str:
+        turns = []
+        for i, message in enumerate(self.messages):
+            role = message["role"]
+            cursor = "▌" if streaming and i == len(self.messages) - 1 else ""
+            turns.append(
+                f'<div class="qcw-turn qcw-{role}" style="padding:4px 8px;border-radius:6px;{_BUBBLES[role]}">'
+                f'<b>{_LABELS[role]}</b><div class="qcw-text" style="white-space:pre-wrap">'
+                f'{html.escape(message["content"])}</div>{cursor}</div>')
+        if not self.turns:
+            turns.append('<div style="color:#999;margin:6px 0">No messages yet.</div>')
+        # column-reverse keeps the newest turn in view when the conversation is taller than the box
+        return ('<div style="max-height:360px;overflow-y:auto;display:flex;flex-direction:column-reverse;'
+                'line-height:1.45">'
+                f'<div>{"".join(turns)}</div></div>')
+
+    def _refresh(self) -> None:
+        """Redraw the conversation and, when it is switched on, the chat template with its token count."""
+        self.conversation.value = self._conversation_html()
+        self.template.layout.display = "block" if self.show_template.value else "none"
+        if not self.show_template.value:
+            return
+        if not self.messages:
+            self.template.value = "<i>No messages yet: the chat template has nothing to render.</i>"
+            return
+        count = self.token_count()
+        self.template.value = (
+            '<div style="line-height:1.45">The conversation as the model reads it (notebook 04); Send adds your '
+            f"message and <code>&lt;|im_start|&gt;assistant</code>. <b>{count:,} tokens</b> of the model's "
+            f"{self.context_length:,}-token context ({count / self.context_length:.1%}).</div>"
+            + highlight_template(self._template_text())._repr_html_())

@@ -1,0 +1,104 @@
+"""A Chromium for the browser test: find one, or install one, or fail saying what to install.
+
+Order of attempts: a system Chromium (``/usr/bin/chromium`` or ``chromium`` on PATH); as root with apt-get, Debian's
+``chromium`` and ``fonts-liberation`` packages; Playwright's own download (``python -m playwright install
+chromium``). The browser test never skips: without a browser it fails with the instruction below.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+APT_PACKAGES = ["chromium", "fonts-liberation"]
+INSTALL_HINT = (
+    "The browser test needs Chromium. Install it with\n"
+    f"    sudo apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}   (Debian/Ubuntu)\n"
+    "or let Playwright download its own build with\n"
+    "    .venv/bin/python -m playwright install chromium\n"
+    "then run the tests again.")
+
+# Flags that keep Chromium off the network: every host name except 127.0.0.1 fails to resolve, and the background
+# services (updates, sync, translation, metrics...) are switched off. --disable-dev-shm-usage because containers
+# often have a tiny /dev/shm.
+CHROMIUM_ARGS = [
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-sync",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
+    "--metrics-recording-only",
+    "--no-default-browser-check",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--disable-gpu",
+]
+
+
+def system_chromium() -> str | None:
+    """The path of an installed Chromium, or None."""
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def playwright_chromium() -> str | None:
+    """The Chromium that ``playwright install chromium`` downloaded, or None."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        path = playwright.chromium.executable_path
+    return path if path and os.path.isfile(path) else None
+
+
+def _run(command: list[str], problems: list[str], timeout: float = 900) -> bool:
+    print(f"[browser] $ {' '.join(command)}", flush=True)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        problems.append(f"{' '.join(command)}: {exc}")
+        return False
+    tail = (result.stdout + result.stderr).strip().splitlines()[-4:]
+    for line in tail:
+        print(f"[browser]   {line}", flush=True)
+    if result.returncode != 0:
+        problems.append(f"{' '.join(command)} exited with {result.returncode}: {' | '.join(tail)}")
+    return result.returncode == 0
+
+
+def ensure_chromium() -> str:
+    """A Chromium executable for Playwright, installing one if needed; fails the test if none can be had."""
+    found = system_chromium()
+    if found:
+        return found
+    problems: list[str] = []
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if is_root and shutil.which("apt-get"):
+        print(f"[browser] No Chromium found: installing Debian's {' and '.join(APT_PACKAGES)} with apt-get.",
+              flush=True)
+        lock_wait = ["-o", "DPkg::Lock::Timeout=300"]
+        if (_run(["apt-get", *lock_wait, "update"], problems)
+                and _run(["apt-get", *lock_wait, "install", "-y", "--no-install-recommends", *APT_PACKAGES],
+                         problems)):
+            found = system_chromium()
+            if found:
+                print(f"[browser] installed {found}", flush=True)
+                return found
+    found = playwright_chromium()
+    if found:
+        return found
+    print("[browser] Trying Playwright's own Chromium download.", flush=True)
+    if _run([sys.executable, "-m", "playwright", "install", "chromium"], problems):
+        found = playwright_chromium()
+        if found:
+            return found
+    pytest.fail(INSTALL_HINT + "\n\nWhat was tried:\n" + "\n".join(f"- {p}" for p in problems or ["nothing"]),
+                pytrace=False)

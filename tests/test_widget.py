@@ -1,0 +1,271 @@
+"""The chat widget's callbacks: send, empty message, stop, reset, context overflow, errors and the template view.
+
+Most tests use the real tokenizer with ``FakeModel``, which "generates" a fixed reply through the same streamer and
+stopping criteria as ``model.generate``, so they run in milliseconds. The last tests use the real packaged model.
+"""
+
+import time
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from helpers import SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, seed_messages
+from helpers.chat import chat
+from helpers.widget import ChatWidget
+
+IM_END = 151645
+
+
+class FakeModel:
+    """Stands in for the model: streams ``reply`` token by token, or repeats it until Stop when ``endless``."""
+
+    def __init__(self, tokenizer, reply="Hello! How can I help?", context=32768, delay=0.0, endless=False,
+                 error=None, error_after=0):
+        self.config = SimpleNamespace(max_position_embeddings=context)
+        self.generation_config = SimpleNamespace(eos_token_id=[IM_END, 151643], temperature=0.7, top_p=0.8)
+        self.device = torch.device("cpu")
+        self.reply_ids = tokenizer(reply).input_ids + ([] if endless else [IM_END])
+        self.delay, self.endless, self.error, self.error_after = delay, endless, error, error_after
+        self.calls = []
+
+    def generate(self, input_ids, attention_mask, streamer, stopping_criteria, max_new_tokens, **settings):
+        self.calls.append({"input_ids": input_ids[0].tolist(), "max_new_tokens": max_new_tokens, **settings})
+        streamer.put(input_ids)  # the prompt, which the streamer skips
+        ids = input_ids
+        for step in range(max_new_tokens):
+            if self.error is not None and step == self.error_after:
+                raise self.error
+            token = self.reply_ids[step % len(self.reply_ids)]
+            ids = torch.cat([ids, torch.tensor([[token]])], dim=1)
+            streamer.put(torch.tensor([token]))
+            if token == IM_END or stopping_criteria(ids, None).all():
+                break
+            time.sleep(self.delay)
+        streamer.end()
+        return ids
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def make_widget(packaged_tokenizer):
+    def make(**fake_options):
+        widget_options = {k: fake_options.pop(k) for k in ("max_new_tokens", "context_length") if k in fake_options}
+        return ChatWidget(FakeModel(packaged_tokenizer, **fake_options), packaged_tokenizer, **widget_options)
+    return make
+
+
+def test_send_button_adds_both_turns(make_widget):
+    widget = make_widget()
+    widget.input.value = SEED_PROMPT
+    widget.send_button.click()
+    assert widget.join(timeout=30)
+    assert widget.messages == seed_messages() + [{"role": "assistant", "content": "Hello! How can I help?"}]
+    assert widget.input.value == "" and widget.status_text.startswith("Done")
+    assert "ended by end of turn" in widget.status_text
+    assert not widget.send_button.disabled and widget.stop_button.disabled
+    # the prompt the model received is the seed's 39 ids: the widget runs the same stages as notebooks 03-05
+    assert widget.last_generation.prompt_ids == SEED_PROMPT_IDS
+    html = widget.conversation.value
+    assert html.index("qcw-user") < html.index("qcw-assistant") and "Hello! How can I help?" in html
+
+
+def test_send_and_wait_returns_the_reply(make_widget):
+    widget = make_widget()
+    assert widget.send("Hi", wait=True) == "Hello! How can I help?"
+    assert not widget.busy and [m["role"] for m in widget.messages] == ["system", "user", "assistant"]
+
+
+def test_second_turn_sees_the_first(make_widget, packaged_tokenizer):
+    widget = make_widget()
+    widget.send("First question", wait=True)
+    widget.send("Second question", wait=True)
+    prompt = packaged_tokenizer.decode(widget.model.calls[-1]["input_ids"])
+    assert prompt.index("First question") < prompt.index("Hello! How can I help?") < prompt.index("Second question")
+    assert prompt.endswith("<|im_start|>assistant\n")
+    assert len(widget.messages) == 5
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_message_is_a_message_not_an_error(make_widget, text):
+    widget = make_widget()
+    widget.input.value = text
+    widget.send_button.click()
+    assert widget.status_text.startswith("Type a message first")
+    assert widget.model.calls == [] and widget.turns == [] and not widget.busy
+
+
+def test_text_is_escaped_in_the_conversation(make_widget):
+    widget = make_widget(reply="<script>x</script>")
+    widget.send("<b>bold?</b>", wait=True)
+    assert "&lt;b&gt;bold?&lt;/b&gt;" in widget.conversation.value
+    assert "<script>" not in widget.conversation.value
+
+
+def test_stop_keeps_the_partial_reply(make_widget):
+    widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.send("Count forever")
+    assert widget.busy and widget.send_button.disabled and not widget.stop_button.disabled
+    wait_for(lambda: widget.turns and widget.turns[-1]["content"].count("tick") >= 3)
+    widget.stop_button.click()
+    assert widget.join(timeout=30)
+    assert widget.status_text.startswith("Stopped") and "ended by Stop" in widget.status_text
+    reply = widget.messages[-1]
+    assert reply["role"] == "assistant" and reply["content"].startswith("ticktick")
+    assert len(widget.last_generation.new_ids) < 2000
+    assert not widget.send_button.disabled and widget.stop_button.disabled
+
+
+def test_stop_when_idle_says_so(make_widget):
+    widget = make_widget()
+    widget.stop_button.click()
+    assert widget.status_text.startswith("Nothing to stop")
+
+
+def test_send_while_busy_is_refused(make_widget):
+    widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.send("one")
+    widget.send("two", wait=True)
+    assert widget.status_text.startswith("Wait for the reply")
+    widget.stop()
+    assert widget.join(timeout=30)
+    assert [m["content"] for m in widget.messages if m["role"] == "user"] == ["one"]
+
+
+def test_reset_clears_the_conversation_but_keeps_the_settings(make_widget):
+    widget = make_widget()
+    widget.system.value = "Answer in one word."
+    widget.max_new_tokens.value = 7
+    widget.send("Hi", wait=True)
+    widget.reset_button.click()
+    assert widget.messages == [{"role": "system", "content": "Answer in one word."}]
+    assert widget.max_new_tokens.value == 7 and widget.last_generation is None
+    assert "No messages yet" in widget.conversation.value
+
+
+def test_reset_while_generating_stops_first(make_widget):
+    widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.send("Count forever")
+    wait_for(lambda: widget.turns and widget.turns[-1]["content"])
+    widget.reset_button.click()
+    assert not widget.busy and widget.turns == []
+    assert widget.status_text.startswith("New conversation")
+
+
+def test_conversation_too_long_for_the_context(make_widget):
+    widget = make_widget(context_length=60, max_new_tokens=20)
+    widget.input.value = SEED_PROMPT  # 39 prompt tokens + 20 new ones fit in 60
+    widget.send_button.click()
+    assert widget.join(timeout=30) and widget.status_text.startswith("Done")
+    widget.input.value = "And another thing?"
+    widget.send_button.click()
+    assert widget.status_text.startswith("This conversation no longer fits the context")
+    assert "60 tokens" in widget.status_text and "Reset" in widget.status_text
+    assert widget.input.value == "And another thing?"  # kept, so nothing typed is lost
+    assert len(widget.turns) == 2 and len(widget.model.calls) == 1
+
+
+def test_context_length_defaults_to_the_models(make_widget):
+    assert make_widget(context=32768).context_length == 32768
+
+
+@pytest.mark.parametrize("error_after", [0, 3])
+def test_error_in_the_generation_thread_is_shown(make_widget, error_after):
+    widget = make_widget(error=RuntimeError("the model broke"), error_after=error_after)
+    widget.input.value = "Hi"
+    widget.send_button.click()
+    assert widget.join(timeout=30)
+    assert widget.status_text.startswith("Generation failed: RuntimeError: the model broke")
+    assert widget.turns == [] and widget.input.value == "Hi"  # the message is back in the box
+    assert not widget.send_button.disabled
+
+
+def test_error_with_wait_is_shown_not_raised(make_widget):
+    widget = make_widget(error=ValueError("bad settings"))
+    assert widget.send("Hi", wait=True) is None
+    assert "ValueError: bad settings" in widget.status_text
+
+
+def test_greedy_and_sampling_settings(make_widget):
+    widget = make_widget()
+    assert widget.temperature.disabled and widget.top_p.disabled
+    widget.send("Hi", wait=True)
+    call = widget.model.calls[-1]
+    assert call["do_sample"] is False and call["repetition_penalty"] == 1.0 and call["max_new_tokens"] == 256
+    assert "temperature" not in call
+    widget.mode.value = "sampling"
+    widget.temperature.value, widget.top_p.value, widget.max_new_tokens.value = 1.2, 0.9, 30
+    assert not widget.temperature.disabled
+    widget.send("Again", wait=True)
+    call = widget.model.calls[-1]
+    assert call["do_sample"] is True and call["temperature"] == 1.2 and call["top_p"] == 0.9
+    assert call["max_new_tokens"] == 30 and "repetition_penalty" not in call
+
+
+def test_template_view_shows_the_prompt_and_its_token_count(make_widget, packaged_tokenizer):
+    widget = make_widget()
+    assert widget.template.layout.display == "none"
+    widget.show_template.value = True
+    assert widget.template.layout.display == "block"
+    assert widget.token_count() == 21  # the system message alone: the first 21 of the seed's 39 ids
+    widget.send(SEED_PROMPT, wait=True)
+    text = packaged_tokenizer.apply_chat_template(widget.messages, tokenize=False)
+    assert widget.token_count() == len(packaged_tokenizer(text).input_ids)
+    assert f"{widget.token_count()} tokens</b> of the model's 32,768-token context" in widget.template.value
+    assert "&lt;|im_start|&gt;" in widget.template.value and "Hello! How can I help?" in widget.template.value
+
+
+def test_empty_system_prompt_gets_the_templates_default(make_widget):
+    widget = make_widget()
+    widget.system.value = ""
+    widget.show_template.value = True
+    assert widget.messages == [] and "nothing to render" in widget.template.value
+    widget.send("Hi", wait=True)
+    assert widget.messages[0]["role"] == "user"
+    assert SEED_SYSTEM_PROMPT in widget.template.value  # Qwen's template adds its default system prompt
+
+
+def test_plain_text_repr_is_stable(make_widget):
+    bundle = make_widget()._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("ChatWidget:")
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_every_control_has_a_css_class(make_widget):
+    widget = make_widget()
+    classes = {cls for w in (widget.input, widget.send_button, widget.stop_button, widget.reset_button,
+                             widget.conversation, widget.status, widget.system, widget.mode, widget.temperature,
+                             widget.top_p, widget.max_new_tokens, widget.show_template, widget.template,
+                             widget.view) for cls in w._dom_classes}
+    assert {"qcw-input", "qcw-send", "qcw-stop", "qcw-reset", "qcw-conversation", "qcw-status", "qcw-system",
+            "qcw-mode", "qcw-temperature", "qcw-top-p", "qcw-max-new-tokens", "qcw-show-template",
+            "qcw-template", "qcw-chat"} <= classes
+
+
+# -- the real packaged model ---------------------------------------------------------------------------------------
+
+def test_real_model_streams_the_same_reply_as_chat(packaged_model, packaged_tokenizer):
+    widget = ChatWidget(packaged_model, packaged_tokenizer, max_new_tokens=8)
+    pieces = []
+    widget.conversation.observe(lambda change: pieces.append(change["new"]), "value")
+    reply = widget.send(SEED_PROMPT, wait=True)
+    assert reply == chat(seed_messages(), packaged_model, packaged_tokenizer, max_new_tokens=8)
+    assert reply.startswith("Large language model")
+    assert widget.last_generation.prompt_ids == SEED_PROMPT_IDS and len(widget.last_generation.new_ids) == 8
+    assert widget.status_text.startswith("Done: 8 new tokens") and "ended by max_new_tokens" in widget.status_text
+    assert len(pieces) >= 3  # the conversation was redrawn as pieces arrived, not once at the end
+
+
+def test_real_model_stops_after_one_token(packaged_model, packaged_tokenizer):
+    widget = ChatWidget(packaged_model, packaged_tokenizer, max_new_tokens=32)
+    widget.send(SEED_PROMPT)
+    widget.stop()  # set before the first token is out: generate stops right after it
+    assert widget.join(timeout=300)
+    assert widget.status_text.startswith("Stopped: 1 new token ")
+    assert widget.messages[-1] == {"role": "assistant", "content": "Large"}
