@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
 
-from helpers import SEED_PROMPT_IDS
+from helpers import SEED_PROMPT_IDS, fast_by_default
 from helpers import perf
 
 
@@ -83,6 +83,25 @@ def run_one(fmt: str, args) -> tuple[perf.FormatResult, float]:
     return result, max(other, 0.0) / wall
 
 
+def _default_verdict(default: str, results: dict, bandwidth: float) -> str:
+    """One sentence on the workbook's default path (what load_model() gives): its speed against float32's (the
+    issue's target: at least 2x), its share of its own ceiling, and its ratio to llama.cpp."""
+    ran = {fmt: r for fmt, (r, _) in results.items() if not r.error}
+    if default not in ran:
+        return f"workbook default ({default}, what load_model() gives): not measured in this run."
+    r = ran[default]
+    own = r.bandwidth_bytes_per_s if r.bandwidth_bytes_per_s > 0 else bandwidth
+    share = perf.share_of_ceiling(r.tokens_per_second, perf.ceiling_tokens_per_second(own, r.bytes_per_token))
+    parts = [f"workbook default ({default}, what load_model() gives): {r.tokens_per_second:.1f} tok/s, "
+             f"{share:.0%} of its ceiling"]
+    if "float32" in ran:
+        ratio = r.tokens_per_second / ran["float32"].tokens_per_second
+        parts.append(f"{ratio:.2f}x the seed's float32 path (target 2x: {'met' if ratio >= 2 else 'NOT met'})")
+    if "llama.cpp" in ran:
+        parts.append(f"{r.tokens_per_second / ran['llama.cpp'].tokens_per_second:.2f}x llama.cpp's speed")
+    return "; ".join(parts) + "."
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--formats", default=",".join(perf.available_formats()),
@@ -122,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
           f"column): on a virtual machine it can differ by a third between processes, so each ceiling uses its own "
           f"process's figure.\n", flush=True)
 
+    default = perf.FAST_FORMAT if fast_by_default() else "bfloat16"
     rows, results = [], {}
     for fmt in formats:
         if args.wait_for_quiet and not wait_for_quiet(args.wait_for_quiet):
@@ -146,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                    if base is not None and not base.error else "-")
         same = (f"{_agreeing_prefix(r.new_ids, base.new_ids)}/{len(r.new_ids)}"
                 if base is not None and not base.error else "-")
-        rows.append((fmt, f"{r.load_s:.1f}", f"{r.prefill_s:.2f}",
+        rows.append((fmt + (" (default)" if fmt == default else ""), f"{r.load_s:.1f}", f"{r.prefill_s:.2f}",
                      f"{r.tokens_per_second:.1f} ({', '.join(f'{t:.1f}' for t in r.runs_tokens_per_second)})",
                      speedup, f"{r.peak_rss_bytes / perf.GIGA:.2f}", f"{r.rss_bytes / perf.GIGA:.2f}",
                      f"{r.weight_bytes / perf.GIGA:.3f}", f"{r.bits_per_weight:.1f}",
@@ -166,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     same_prompt = all(r.prompt_ids == ok[0].prompt_ids for r in ok) if ok else False
     print(f"prompt ids: {len(ok[0].prompt_ids) if ok else 0} per format, identical in every format: {same_prompt}; "
           f"equal to the seed article's: {bool(ok) and ok[0].prompt_ids == SEED_PROMPT_IDS}")
+    print(_default_verdict(default, results, bandwidth))
     if args.reply_tokens:
         print(f"first {args.reply_tokens} new tokens of each greedy reply:")
         for r in ok:

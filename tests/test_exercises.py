@@ -165,3 +165,30 @@ def test_padding_side_and_candidates():
     assert ex.check_padding_side(" Left ")
     assert ex.check_surviving_candidates(2, torch.tensor([0.5, 0.5, 0.0]))
     assert "expected 2" in ex.check_surviving_candidates(3, torch.tensor([0.5, 0.5, 0.0])).message
+
+
+def test_ceiling_rejects_the_usual_mistakes():
+    bandwidth, per_token = 30e9, 0.309e9
+    assert ex.check_ceiling(bandwidth / per_token, bandwidth, per_token)
+    assert "No answer yet" in ex.check_ceiling(None, bandwidth, per_token).message
+    assert "upside down" in ex.check_ceiling(per_token / bandwidth, bandwidth, per_token).message
+    assert "wrong units" in ex.check_ceiling(30 / per_token, bandwidth, per_token).message
+    assert "should be a number" in ex.check_ceiling("97", bandwidth, per_token).message
+    wrong = ex.check_ceiling(50.0, bandwidth, per_token)
+    assert not wrong and wrong.message == "expected bandwidth / bytes per token = 97.1 tokens per second, got 50."
+
+
+def test_greedy_request_names_the_missing_or_wrong_field():
+    messages = seed_messages()
+    right = {"model": "m", "messages": messages, "max_tokens": 30, "temperature": 0, "frequency_penalty": 0}
+    assert ex.check_greedy_request(right, max_tokens=30)
+    assert "No answer yet" in ex.check_greedy_request(None, max_tokens=30).message
+    assert "is a dict" in ex.check_greedy_request([right], max_tokens=30).message
+    assert "temperature 0.7" in ex.check_greedy_request({**right, "temperature": 0.7}, max_tokens=30).message
+    no_penalty = {k: v for k, v in right.items() if k != "frequency_penalty"}
+    assert "repetition_penalty of 1.1" in ex.check_greedy_request(no_penalty, max_tokens=30).message
+    assert "HTTP 422" in ex.check_greedy_request({**right, "do_sample": False}, max_tokens=30).message
+    assert "got 100" in ex.check_greedy_request({**right, "max_tokens": 100}, max_tokens=30).message
+    assert "valid messages" in ex.check_greedy_request({**right, "messages": []}, max_tokens=30).message
+    assert "system message" in ex.check_greedy_request({**right, "messages": messages[1:]}, max_tokens=30).message
+    assert "stream" in ex.check_greedy_request({**right, "stream": True}, max_tokens=30).message

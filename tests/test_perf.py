@@ -143,7 +143,7 @@ def test_every_transformers_format_replies(fmt, packaged_tokenizer):
         pytest.skip(f"{fmt} needs torchao (pip install torchao)")
     from helpers import load_model
 
-    model = perf.to_format(load_model("packaged"), fmt)
+    model = perf.to_format(load_model("packaged", fast=False), fmt)
     timing, prompt_ids, new_ids = perf.time_decode(model, packaged_tokenizer, new_tokens=8)
     assert prompt_ids == SEED_PROMPT_IDS
     assert len(new_ids) == 8 and timing.new_tokens == 8 and timing.prompt_tokens == 39
@@ -170,7 +170,7 @@ def test_speed_up_keeps_the_reply_fluent(packaged_tokenizer):
     from helpers.chat import chat
     from helpers.seed import seed_messages
 
-    model = perf.speed_up(load_model("packaged"))
+    model = perf.speed_up(load_model("packaged", fast=False))
     reply = chat(seed_messages(), model, packaged_tokenizer, max_new_tokens=24)
     assert reply.startswith("Large language model"), reply
     assert len(set(reply.split())) > 10, reply  # words, not a loop

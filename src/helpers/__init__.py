@@ -4,15 +4,16 @@ The notebooks import what they need from here, so each lesson stays short. ``hel
 them.
 """
 
+from . import perf  # noqa: F401  (importing it silences torchao's start-up warnings in every from_pretrained)
 from .errors import MessagesError, ModelSourceError, PackagedModelError, WorkbookError
-from .loading import ModelInfo, describe_model, load_model, load_model_and_tokenizer, load_tokenizer
+from .loading import ModelInfo, describe_model, fast_by_default, load_model, load_model_and_tokenizer, load_tokenizer
 from .messages import ROLES, validate_messages
 from .seed import SEED_CHINESE_PROMPT, SEED_MODEL, SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, seed_messages
 from .sources import ModelSource, chosen_source, model_path, parse_model_spec
 
 __all__ = [
     "MessagesError", "ModelSourceError", "PackagedModelError", "WorkbookError",
-    "ModelInfo", "describe_model", "load_model", "load_model_and_tokenizer", "load_tokenizer",
+    "ModelInfo", "describe_model", "fast_by_default", "load_model", "load_model_and_tokenizer", "load_tokenizer",
     "ROLES", "validate_messages",
     "SEED_CHINESE_PROMPT", "SEED_MODEL", "SEED_PROMPT", "SEED_PROMPT_IDS", "SEED_SYSTEM_PROMPT", "seed_messages",
     "ModelSource", "chosen_source", "model_path", "parse_model_spec",

@@ -15,3 +15,7 @@ class PackagedModelError(WorkbookError):
 
 class MessagesError(WorkbookError, ValueError):
     """A messages list is not a non-empty list of {"role", "content"} dicts."""
+
+
+class ServerError(WorkbookError):
+    """A chat server could not be started, reached or used (a taken port, an early exit, a timeout...)."""

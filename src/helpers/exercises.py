@@ -377,3 +377,58 @@ def check_next_turn(answer, previous, reply: str, question: str) -> Feedback:
     if answer[:len(previous)] != list(previous):
         return _wrong("the earlier messages changed: keep the history as it was and append to it.")
     return _wrong(f"expected {len(expected)} messages ending with the reply and the question; got {len(answer)}.")
+
+
+def check_ceiling(answer, bandwidth_bytes_per_s: float, bytes_per_token: float) -> Feedback:
+    """30: the decoding ceiling in tokens per second, memory bandwidth divided by the bytes read per token."""
+    if answer is None:
+        return _wrong(NO_ANSWER)
+    if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return _wrong(f"the ceiling should be a number of tokens per second, got {type(answer).__name__} {answer!r}.")
+    expected = bandwidth_bytes_per_s / bytes_per_token
+
+    def close(value: float) -> bool:
+        return abs(value - expected) <= 0.01 * expected
+
+    if close(answer):
+        return _right(f"{expected:.1f} tokens per second: no program can decode faster with these weights here.")
+    if answer > 0 and close(1 / answer):
+        return _wrong("upside down: that is seconds per token. Divide the bandwidth by the bytes per token.")
+    if any(close(answer * factor) for factor in (1e3, 1e6, 1e9, 1e-3, 1e-6, 1e-9)):
+        return _wrong("right digits, wrong units: use bytes per second and bytes per token (not GB or MB).")
+    return _wrong(f"expected bandwidth / bytes per token = {expected:.1f} tokens per second, got {answer:g}.")
+
+
+# ----------------------------------------------------------------------------------------- 40 over HTTP
+
+def check_greedy_request(answer, max_tokens: int) -> Feedback:
+    """40: the JSON body of a chat request that transformers serve answers greedily, in at most ``max_tokens``."""
+    if answer is None:
+        return _wrong(NO_ANSWER)
+    if not isinstance(answer, dict):
+        return _wrong(f"a request body is a dict (it becomes a JSON object), got {type(answer).__name__}.")
+    try:
+        validate_messages(answer.get("messages"))
+    except MessagesError as error:
+        return _wrong(f"'messages' is not a valid messages list: {error}")
+    messages = answer["messages"]
+    if messages[0]["role"] != "system" or messages[-1]["role"] != "user":
+        return _wrong("the messages should start with a system message and end with your question as 'user'.")
+    unknown = sorted(set(answer) & {"do_sample", "repetition_penalty", "max_new_tokens", "top_k"})
+    if unknown:
+        return _wrong(f"{unknown} are generate() arguments, not OpenAI fields: transformers serve rejects them "
+                      "(HTTP 422). Use temperature, frequency_penalty and max_tokens.")
+    if answer.get("temperature") != 0:
+        return _wrong("without \"temperature\": 0 the server samples, with the temperature 0.7 of "
+                      "generation_config.json; 0 makes it greedy.")
+    if answer.get("frequency_penalty") != 0:
+        return _wrong("the server would keep generation_config.json's repetition_penalty of 1.1: "
+                      "\"frequency_penalty\": 0 makes it 1 + 0 = 1.0, as GREEDY does locally.")
+    asked = answer.get("max_tokens", answer.get("max_completion_tokens"))
+    if asked != max_tokens:
+        return _wrong(f"ask for at most {max_tokens} new tokens with \"max_tokens\": {max_tokens} (got {asked!r}).")
+    if answer.get("stream"):
+        return _wrong("leave \"stream\" out: this request should come back as one JSON reply.")
+    return _right(f"a greedy request of {len(messages)} messages, at most {max_tokens} new tokens.")

@@ -16,8 +16,8 @@ The arithmetic is kept in small pure functions (:func:`bytes_per_token`, :func:`
 :func:`weight_bytes`, :func:`time_decode`, :func:`benchmark_format`) use them. ``benchmarks/decode_benchmark.py``
 and the notebook ``30_why_is_decoding_slow.ipynb`` print and plot what they measure.
 
-:func:`speed_up` and :func:`load_fast_model` give the fastest maintained transformers path measured on this project's
-CPUs (see :data:`FAST_FORMAT`).
+:func:`speed_up` gives the fastest maintained transformers path measured on this project's CPUs (see
+:data:`FAST_FORMAT`); :func:`helpers.load_model` applies it by default.
 """
 
 from __future__ import annotations
@@ -38,15 +38,15 @@ from .sources import ModelSource
 # The weight formats the benchmark knows, in the order it runs them, with what each one is.
 FORMATS: dict[str, str] = {
     "float32": "transformers, float32 weights (the seed's CPU path)",
-    "bfloat16": "transformers, bfloat16 weights (as the model is saved)",
+    "bfloat16": "transformers, bfloat16 weights (as the model is saved; load_model(fast=False))",
     "int8": "transformers + torchao int8 weight-only, one scale per output row",
-    "int4": "transformers + torchao int4 weight-only, groups of 32 (torch's CPU int4 kernel)",
+    "int4": "transformers + torchao int4 weight-only, groups of 32 (torch's CPU int4 kernel; load_model()'s default)",
     "llama.cpp": "llama-cpp-python on the packaged Q4_K_M GGUF",
 }
 TRANSFORMERS_FORMATS = ("float32", "bfloat16", "int8", "int4")
 
 # The fastest maintained path measured with benchmarks/decode_benchmark.py on this project's CPUs (see its README
-# section); speed_up() and load_fast_model() give it.
+# section); speed_up() gives it, and helpers.load_model() applies it by default on a CPU.
 FAST_FORMAT = "int4"
 # Groups of 32 weights share a scale and a zero point (5 bits a weight in all). Measured on the seed prompt against
 # float32: groups of 128 agreed on the next token 79% of the time, groups of 32 91% (bfloat16: 97%), for about 3%
@@ -423,13 +423,6 @@ def speed_up(model):
     return to_format(model, FAST_FORMAT)
 
 
-def load_fast_model(source: ModelSource | str | None = None):
-    """``load_model(source)`` followed by :func:`speed_up`."""
-    from .loading import load_model
-
-    return speed_up(load_model(source))
-
-
 def packaged_gguf_path() -> Path:
     """The packaged model's GGUF file (llama.cpp reads it directly), joined from the part packages once and kept in
     the cache next to the converted model."""
@@ -512,7 +505,7 @@ def benchmark_format(fmt: str, new_tokens: int = 128, repeats: int = 3, source: 
 
         tokenizer = load_tokenizer(source)
         started = time.perf_counter()
-        model = to_format(load_model(source), fmt)
+        model = to_format(load_model(source, fast=False), fmt)
         result.load_s = time.perf_counter() - started
         time_decode(model, tokenizer, new_tokens=4)  # warm-up: weights paged in, kernels chosen
         for _ in range(repeats):
