@@ -5,14 +5,14 @@ them.
 """
 
 from . import perf  # noqa: F401  (importing it silences torchao's start-up warnings in every from_pretrained)
-from .errors import MessagesError, ModelSourceError, PackagedModelError, WorkbookError
+from .errors import MessagesError, ModelSourceError, PackagedModelError, ServerError, WorkbookError
 from .loading import ModelInfo, describe_model, fast_by_default, load_model, load_model_and_tokenizer, load_tokenizer
 from .messages import ROLES, validate_messages
 from .seed import SEED_CHINESE_PROMPT, SEED_MODEL, SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, seed_messages
 from .sources import ModelSource, chosen_source, model_path, parse_model_spec
 
 __all__ = [
-    "MessagesError", "ModelSourceError", "PackagedModelError", "WorkbookError",
+    "MessagesError", "ModelSourceError", "PackagedModelError", "ServerError", "WorkbookError",
     "ModelInfo", "describe_model", "fast_by_default", "load_model", "load_model_and_tokenizer", "load_tokenizer",
     "ROLES", "validate_messages",
     "SEED_CHINESE_PROMPT", "SEED_MODEL", "SEED_PROMPT", "SEED_PROMPT_IDS", "SEED_SYSTEM_PROMPT", "seed_messages",

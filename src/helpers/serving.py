@@ -1,0 +1,681 @@
+"""The same messages over HTTP: an OpenAI-compatible chat server, started here or shared by a whole class.
+
+The big chat APIs take the very list of ``{"role", "content"}`` dicts that notebooks 03 to 09 built. This module
+gives a notebook a server to send that list to:
+
+* by default, ``transformers serve`` in a subprocess on 127.0.0.1 and a free port, with the workbook's chosen
+  model preloaded (so the first request does not wait ~50 s for a lazy load), no CORS, and its log in a temporary
+  file;
+* when ``WORKBOOK_API_BASE`` is set (e.g. ``http://gpu-box:8000/v1``), the OpenAI-compatible server it names, for
+  instance vLLM on a GPU machine that every student's notebook talks to (see :data:`VLLM_COMMAND`). Nothing is
+  started then, and the same cells run unchanged.
+
+``with chat_server() as server:`` yields a :class:`ChatServer` and stops a local one when the block ends, also when
+it ends with an error. In a notebook, where a block cannot span cells, ``server = chat_server()`` then
+``server.stop()`` does the same; a server whose notebook kernel exits is stopped too (at exit, and on Linux by
+the kernel's death). Every HTTP call here has a timeout, so a dead or silent server gives an error, never a hang.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ServerError
+
+API_BASE_VARIABLE = "WORKBOOK_API_BASE"
+API_KEY_VARIABLE = "WORKBOOK_API_KEY"
+HOST = "127.0.0.1"  # loopback only: nothing outside this machine can reach the server the notebook starts
+
+READY_TIMEOUT_S = 180.0  # loading the model on a slow laptop; about 7 s on the project's test machine
+PROBE_TIMEOUT_S = 5.0  # one health or model-list request
+REQUEST_TIMEOUT_S = 300.0  # one chat request: a few hundred tokens at a few tokens per second
+STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL
+
+# What a teacher runs on a GPU machine so that a whole class can share one server (vLLM's OpenAI-compatible
+# server; `transformers serve Qwen/Qwen2.5-0.5B-Instruct --host 0.0.0.0 --port 8000` works too).
+VLLM_COMMAND = "vllm serve Qwen/Qwen2.5-0.5B-Instruct --host 0.0.0.0 --port 8000"
+
+KINDS = ("transformers serve", "vllm", "openai-compatible")
+
+_started: dict[int, subprocess.Popen] = {}  # pid -> process, for every server this Python process started
+
+
+# ---------------------------------------------------------------------------------------------- the server handle
+
+@dataclass(eq=False)
+class ChatServer:
+    """A chat server a notebook can send messages to: started here (``started_here``) or shared (external).
+
+    ``base_url`` ends in ``/v1``, as OpenAI clients expect; ``model`` is the id the server wants in a request's
+    ``"model"`` field; ``kind`` is one of :data:`KINDS` and decides which fields make a request greedy. ``port``,
+    ``pid`` and ``log_path`` describe a local server (``pid`` and ``log_path`` are None for an external one);
+    ``seconds_to_ready`` is how long the start (or the first probe of an external server) took.
+    """
+
+    base_url: str
+    model: str
+    kind: str
+    port: int | None
+    pid: int | None
+    log_path: str | None
+    seconds_to_ready: float
+    _process: subprocess.Popen | None = field(default=None, repr=False, compare=False)
+    _log_dir: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def started_here(self) -> bool:
+        return self.pid is not None
+
+    @property
+    def running(self) -> bool:
+        """True while a server started here is alive (always True for an external one: we do not own it)."""
+        if not self.started_here:
+            return True
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def greedy(self) -> dict:
+        """The standard OpenAI fields that make this server decode greedily (see :func:`greedy_settings`)."""
+        return greedy_settings(self.kind)
+
+    @property
+    def extra_body(self) -> dict:
+        """Fields outside the OpenAI schema that greedy decoding also needs here (openai's ``extra_body``)."""
+        return extra_greedy_settings(self.kind)
+
+    def request(self, messages, max_tokens: int = 100, stream: bool = False) -> dict:
+        """The JSON body of a greedy chat request for ``messages`` to this server (:func:`chat_request`)."""
+        return chat_request(messages, model=self.model, max_tokens=max_tokens, kind=self.kind, stream=stream)
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines of a local server's log ('' for an external server, or once the log is removed)."""
+        return _tail(self.log_path, lines) if self.log_path else ""
+
+    def leftover_pids(self) -> list[int]:
+        """The processes of a local server's process group that are still alive: [] once it is stopped."""
+        return _group_members(self.pid) if self.started_here else []
+
+    def stop(self, keep_log: bool = False) -> None:
+        """Stop a server started here and everything it started (its whole process group); remove its log unless
+        ``keep_log``. Safe to call twice; does nothing for an external server."""
+        process, self._process = self._process, None
+        if process is not None:
+            _stop_group(process)
+            _started.pop(process.pid, None)
+        if self._log_dir and not keep_log:
+            shutil.rmtree(self._log_dir, ignore_errors=True)
+            self._log_dir = None
+            self.log_path = None
+
+    def __enter__(self) -> ChatServer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------------------------------------- choosing a server
+
+def api_base() -> str | None:
+    """``WORKBOOK_API_BASE`` without a trailing slash, or None when it is unset (then a local server is used)."""
+    value = os.environ.get(API_BASE_VARIABLE, "").strip().rstrip("/")
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ServerError(
+            f"{API_BASE_VARIABLE}={value!r} is not a URL. Set it to the base URL of an OpenAI-compatible server, "
+            f"ending in /v1, e.g. http://gpu-box:8000/v1, or unset it to start a local server.")
+    return value
+
+
+def chat_server(model_dir: str | None = None, port: int | None = None, **start_options) -> ChatServer:
+    """The server this notebook talks to: the one ``WORKBOOK_API_BASE`` names (nothing is started), else a local
+    ``transformers serve`` with ``model_dir`` (default: the workbook's chosen model) on ``port`` (default: a free
+    one). Use it as ``with chat_server() as server:``, or keep ``server`` and call ``server.stop()``.
+
+    ``start_options`` go to :func:`start_server` (``ready_timeout``, ``progress``, ``device``, ``command``...).
+    """
+    base = api_base()
+    if base is not None:
+        return connect(base)
+    return start_server(model_dir, port, **start_options)
+
+
+def connect(base_url: str, timeout: float = PROBE_TIMEOUT_S) -> ChatServer:
+    """A :class:`ChatServer` for an OpenAI-compatible server that is already running at ``base_url``.
+
+    It asks ``/models`` which model the server serves, so a wrong address fails here, within ``timeout``,
+    rather than in the middle of a lesson.
+    """
+    base_url = base_url.rstrip("/")
+    started = time.perf_counter()
+    try:
+        models = list_models(base_url, timeout=timeout)
+    except ServerError as error:
+        origin = f" (from {API_BASE_VARIABLE})" if os.environ.get(API_BASE_VARIABLE, "").strip() else ""
+        raise ServerError(
+            f"No OpenAI-compatible server answered at {base_url}{origin}: {error} Start the server there "
+            f"(on a GPU machine, e.g. `{VLLM_COMMAND}`), check the host, the port and the /v1 at the end, or "
+            f"unset {API_BASE_VARIABLE} to start a local server instead.") from None
+    if not models:
+        raise ServerError(f"The server at {base_url} serves no model (its /models list is empty).")
+    return ChatServer(base_url=base_url, model=models[0]["id"], kind=server_kind(models), port=_port_of(base_url),
+                      pid=None, log_path=None, seconds_to_ready=time.perf_counter() - started)
+
+
+def list_models(base_url: str, timeout: float = PROBE_TIMEOUT_S) -> list[dict]:
+    """The ``data`` of ``GET {base_url}/models``: the models the server serves, with their ``id``."""
+    response = _get(f"{base_url.rstrip('/')}/models", timeout)
+    if response.status_code in (401, 403):
+        raise ServerError(f"the server refused the API key (HTTP {response.status_code}): set {API_KEY_VARIABLE} "
+                          "to the key it was started with (vLLM's --api-key).")
+    try:
+        return list(response.json()["data"])
+    except (ValueError, KeyError, TypeError):
+        raise ServerError(f"{base_url}/models did not answer with an OpenAI model list "
+                          f"(HTTP {response.status_code}: {response.text[:200]!r}).") from None
+
+
+def server_kind(models: list[dict]) -> str:
+    """Which server this is, read off its model list: vLLM says ``"owned_by": "vllm"``, and transformers serve adds
+    a ``status`` (loaded or not) that is not part of the OpenAI schema."""
+    if any(m.get("owned_by") == "vllm" for m in models):
+        return "vllm"
+    if any(isinstance(m.get("status"), dict) for m in models):
+        return "transformers serve"
+    return "openai-compatible"
+
+
+# ---------------------------------------------------------------------------------------------- a local server
+
+def serve_command(model_name: str, port: int, host: str = HOST, device: str = "auto") -> list[str]:
+    """The ``transformers serve`` command line, run from the model folder's parent so that ``model_name`` (the
+    folder's name) is also the model id clients send: no path of this machine travels in requests or replies.
+
+    The positional model is preloaded before the server answers ``/health`` and pins the server to it. CORS stays
+    off (``--no-enable-cors``): no web page in a browser may call this server. ``device="auto"`` places the model as
+    :func:`helpers.load_model` does (``device_map="auto"``), so both sides compute on the same device.
+    """
+    return [sys.executable, "-m", "transformers.cli.transformers", "serve", model_name, "--host", host,
+            "--port", str(port), "--device", device, "--no-enable-cors"]
+
+
+def start_server(model_dir: str | None = None, port: int | None = None, *, ready_timeout: float = READY_TIMEOUT_S,
+                 progress: bool = True, device: str = "auto",
+                 command: Callable[[str, int], list[str]] | None = None, env: dict | None = None) -> ChatServer:
+    """Start ``transformers serve`` on 127.0.0.1 with ``model_dir`` preloaded and return once ``/health`` answers.
+
+    ``port=None`` picks a free port; a given port must be free. While the model loads, a bar shows the elapsed
+    time (``progress=False`` hides it). If the process exits early, or is not healthy within ``ready_timeout``
+    seconds, it is stopped and a :class:`~helpers.errors.ServerError` shows why and the log's last lines.
+    ``command(model_name, port)`` builds the command line (default :func:`serve_command`; tests pass fakes).
+    """
+    from .progress import ticking
+
+    folder = _model_folder(model_dir)
+    port = _choose_port(port)
+    build = command or (lambda name, p: serve_command(name, p, device=device))
+    argv = build(folder.name, port)
+    log_dir = tempfile.mkdtemp(prefix="workbook-serve-")
+    log_path = os.path.join(log_dir, "server.log")
+    started = time.perf_counter()
+    try:
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(argv, cwd=folder.parent, env=_server_env(env), stdin=subprocess.DEVNULL,
+                                       stdout=log, stderr=subprocess.STDOUT, **_new_group_options())
+    except OSError as error:
+        shutil.rmtree(log_dir, ignore_errors=True)
+        raise ServerError(f"Could not run {argv[0]}: {error}. Reinstall the workbook's packages "
+                          "(transformers with its serving extras).") from None
+    server = ChatServer(base_url=f"http://{HOST}:{port}/v1", model=folder.name, kind="transformers serve",
+                        port=port, pid=process.pid, log_path=log_path, seconds_to_ready=float("nan"),
+                        _process=process, _log_dir=log_dir)
+    _started[process.pid] = process
+    try:
+        bar = ticking(f"Starting transformers serve with {folder.name}") if progress else nullcontext()
+        with bar:
+            _wait_until_healthy(server, process, ready_timeout)
+        server.seconds_to_ready = time.perf_counter() - started
+        models = list_models(server.base_url)
+        if models:
+            server.model = models[0]["id"]
+    except BaseException:
+        server.stop(keep_log=True)  # the error message names the log; it stays for the learner to read
+        raise
+    return server
+
+
+def _model_folder(model_dir: str | None) -> Path:
+    if model_dir is None:
+        from .sources import model_path
+
+        model_dir = model_path()
+    folder = Path(model_dir).expanduser().resolve()
+    if not (folder / "config.json").is_file():
+        missing = "does not exist" if not folder.exists() else "holds no config.json"
+        raise ServerError(
+            f"The model folder {folder} {missing}, so transformers serve has nothing to load. Pass the folder that "
+            "helpers.model_path() returns (or save_pretrained() wrote), or leave model_dir out to use the "
+            "workbook's chosen model.")
+    return folder
+
+
+def _choose_port(port: int | None) -> int:
+    if port is None:
+        return free_port()
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise ServerError(f"port={port!r} is not a TCP port: pass a number from 1024 to 65535, or port=None to let "
+                          "the helper pick a free one.")
+    if not port_is_free(port):
+        raise ServerError(f"Port {port} on {HOST} is already in use (another server, or one a notebook left "
+                          f"running). Pass port=None to pick a free port, or another port such as {free_port()}.")
+    return port
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port on ``host`` that nothing listens on now (the operating system picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether a server could listen on ``host:port`` now. SO_REUSEADDR, as uvicorn sets it, so a port that only
+    has closed connections waiting out their TIME_WAIT counts as free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _server_env(extra: dict | None) -> dict:
+    """The child's environment: the model is a local folder, so the Hub is never needed (and never waited for)."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_UPDATE_CHECK": "1", "PYTHONUNBUFFERED": "1",
+            **(extra or {})}
+
+
+def _wait_until_healthy(server: ChatServer, process: subprocess.Popen, timeout: float) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    url = server.base_url.removesuffix("/v1") + "/health"
+    while True:
+        if process.poll() is not None:
+            raise ServerError(_early_exit_message(server, process.returncode))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ServerError(
+                f"transformers serve did not become healthy within {timeout:g} s ({url} never answered 200). "
+                f"The model may still be loading on a slow machine: pass a larger ready_timeout. Last lines of "
+                f"its log ({server.log_path}):\n{server.log_tail(15)}")
+        try:
+            answer = requests.get(url, timeout=min(2.0, max(remaining, 0.1)))
+            if answer.status_code == 200 and _is_ours(process.pid, server.port):
+                return
+        except requests.RequestException:
+            pass  # not listening yet: the model loads before uvicorn binds the port
+        time.sleep(0.2)
+
+
+def _is_ours(pid: int, port: int) -> bool:
+    """Whether the process group ``pid`` leads listens on ``port``: a healthy answer from another program that
+    took the port in the meantime must not pass for our server."""
+    import psutil
+
+    for member in [pid, *_group_members(pid)]:
+        try:
+            for conn in psutil.Process(member).net_connections(kind="tcp"):
+                if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                    return True
+        except psutil.AccessDenied:
+            return True  # cannot look (some systems hide sockets): trust the health answer
+        except psutil.NoSuchProcess:
+            continue
+    return False
+
+
+_DIAGNOSES = [
+    (("address already in use", "errno 98", "errno 48", "error while attempting to bind"),
+     "port {port} is already in use: another program took it. Start again with port=None to pick a free one."),
+    (("missing dependencies for serving", "no module named 'fastapi'", "no module named 'uvicorn'"),
+     "the serving extras are missing: pip install 'transformers[serving]' (the workbook pins them)."),
+    (("no module named",),
+     "a Python package is missing in the server's environment: reinstall the workbook's pinned packages."),
+    (("out of memory", "memoryerror", "cannot allocate memory"),
+     "the machine ran out of memory while loading the model: close other notebooks and try again."),
+    (("does not appear to have a file", "not a valid model identifier", "can't load", "no such file or directory",
+      "is not a local folder"),
+     "the model could not be loaded from its folder: check that it holds config.json, the weights and the "
+     "tokenizer files."),
+]
+
+
+def _early_exit_message(server: ChatServer, returncode: int) -> str:
+    log = server.log_tail(15)
+    lowered = _tail(server.log_path, 200).lower()
+    why = next((fix.format(port=server.port) for needles, fix in _DIAGNOSES if any(n in lowered for n in needles)),
+               None)
+    if why is None:
+        why = ("it was killed by a signal" if returncode < 0 else f"it exited with code {returncode}") + \
+              "; its log says why."
+    return (f"transformers serve stopped before it was ready: {why}\n"
+            f"Last lines of its log ({server.log_path}):\n{log}")
+
+
+def _tail(path: str | None, lines: int) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except (OSError, TypeError):
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+# ---------------------------------------------------------------------------------------------- stopping, for sure
+
+def _new_group_options() -> dict:
+    """Popen options that give the server a process group of its own, so that stopping it reaches everything it
+    started, and (on Linux) that end it if this process dies without a chance to stop it (a killed kernel)."""
+    if os.name == "nt":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    options = {"start_new_session": True}
+    if _prctl is not None:
+        parent = os.getpid()
+
+        def die_with_parent():
+            _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # the parent died between fork and prctl
+                os._exit(1)
+
+        options["preexec_fn"] = die_with_parent
+    return options
+
+
+def _load_prctl():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _load_prctl()  # looked up once here: the child calls it between fork and exec, where importing is unsafe
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the whole group, SIGKILL to what is left after :data:`STOP_GRACE_S`, and reap the child."""
+    _signal_group(process, signal.SIGTERM)
+    try:
+        process.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        _signal_group(process, signal.SIGKILL if os.name != "nt" else signal.SIGTERM)
+        process.wait(STOP_GRACE_S)
+    if os.name != "nt":
+        deadline = time.monotonic() + STOP_GRACE_S
+        while _group_members(process.pid) and time.monotonic() < deadline:  # grandchildren outliving the leader
+            _signal_group(process, signal.SIGKILL)
+            time.sleep(0.05)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        if os.name == "nt":
+            process.send_signal(sig)
+        else:
+            os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_members(pgid: int) -> list[int]:
+    """The live processes (not zombies) whose process group is ``pgid``."""
+    import psutil
+
+    if os.name == "nt":
+        return [pgid] if psutil.pid_exists(pgid) else []
+    members = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(proc.pid) == pgid:
+                members.append(proc.pid)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return members
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop the servers a notebook forgot, when its kernel exits."""
+    for pid, process in list(_started.items()):
+        _stop_group(process)
+        _started.pop(pid, None)
+
+
+# ---------------------------------------------------------------------------------------------- greedy requests
+
+def greedy_settings(kind: str = "transformers serve") -> dict:
+    """The standard OpenAI fields that make a server decode greedily, as ``helpers.chat.GREEDY`` does locally.
+
+    ``temperature: 0`` turns sampling off (transformers serve sets ``do_sample=False``; vLLM takes the argmax).
+    ``frequency_penalty: 0`` matters for transformers serve, which otherwise keeps the model's
+    ``repetition_penalty`` of 1.1 from generation_config.json: it maps the field to ``1 + frequency_penalty``.
+    """
+    if kind not in KINDS:
+        raise ServerError(f"Unknown server kind {kind!r}: use one of {', '.join(KINDS)}.")
+    return {"temperature": 0, "frequency_penalty": 0}
+
+
+def extra_greedy_settings(kind: str = "transformers serve") -> dict:
+    """Fields outside the OpenAI schema that greedy decoding also needs on ``kind`` of server.
+
+    vLLM applies the model's generation_config.json too, repetition_penalty 1.1 included, and takes
+    ``repetition_penalty`` as an extra field. transformers serve rejects unknown fields (HTTP 422), so it gets none.
+    """
+    greedy_settings(kind)  # validates kind
+    return {"repetition_penalty": 1.0} if kind == "vllm" else {}
+
+
+def chat_request(messages, model: str | None = None, max_tokens: int = 100, kind: str = "transformers serve",
+                 stream: bool = False) -> dict:
+    """The JSON body of a ``POST /v1/chat/completions`` that asks for a greedy reply to ``messages``.
+
+    ``model`` may be None for a server pinned to one model (transformers serve with a preloaded model), and is
+    required by vLLM and the hosted APIs.
+    """
+    from .messages import validate_messages
+
+    body = {"model": model, "messages": validate_messages(messages), "max_tokens": max_tokens,
+            **greedy_settings(kind), **extra_greedy_settings(kind)}
+    if stream:
+        body["stream"] = True
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def server_generation_config(request: dict, defaults):
+    """The ``GenerationConfig`` transformers serve builds for ``request`` on a model whose defaults are
+    ``defaults`` (its ``generation_config``), computed by transformers' own server code, so it cannot drift from
+    what the server really does."""
+    from types import SimpleNamespace
+
+    from transformers.cli.serving.chat_completion import ChatCompletionHandler
+
+    handler = ChatCompletionHandler(model_manager=None, generation_state=SimpleNamespace(_compile=False))
+    return handler._build_generation_config(copy.deepcopy(request), defaults)
+
+
+SETTINGS = ("do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens")
+
+
+def settings_table(defaults, request: dict, local_max_new_tokens: int | None = None):
+    """The decoding settings three ways: the model's defaults (generation_config.json), what transformers serve
+    runs for ``request``, and what the local ``helpers.chat.generate`` runs (defaults + ``helpers.chat.GREEDY``)."""
+    import pandas as pd
+
+    from .chat import GREEDY
+
+    server = server_generation_config(request, defaults)
+    local = {**{name: getattr(defaults, name) for name in SETTINGS}, **GREEDY,
+             "max_new_tokens": local_max_new_tokens or request.get("max_tokens")}
+    return pd.DataFrame({
+        "generation_config.json": {name: str(getattr(defaults, name)) for name in SETTINGS},
+        "transformers serve, this request": {name: str(getattr(server, name)) for name in SETTINGS},
+        "local generate, GREEDY": {name: str(local[name]) for name in SETTINGS},
+    }).rename_axis("setting")
+
+
+def usage_table(usage: dict, prompt_tokens: int, completion_tokens: int):
+    """The server's ``usage`` beside the local counts (the prompt's ids, the reply's new ids)."""
+    import pandas as pd
+
+    local = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+             "total_tokens": prompt_tokens + completion_tokens}
+    return pd.DataFrame({
+        "server usage": {k: usage.get(k) for k in local},
+        "local count": local,
+        "same": {k: usage.get(k) == v for k, v in local.items()},
+    }).rename_axis("tokens")
+
+
+# ---------------------------------------------------------------------------------------------- talking to it
+
+def api_key() -> str:
+    """``WORKBOOK_API_KEY`` (a shared server may require one, e.g. vLLM's ``--api-key``), else a placeholder:
+    a server started here checks no key, but OpenAI clients insist on sending one."""
+    return os.environ.get(API_KEY_VARIABLE, "").strip() or "not-needed"
+
+
+def post_chat(server: ChatServer, body: dict, timeout: float = REQUEST_TIMEOUT_S) -> dict:
+    """``POST {base_url}/chat/completions`` with ``requests``: the reply's JSON, or a ServerError saying what went
+    wrong (no answer within ``timeout`` seconds, nothing listening, or the server's own error message)."""
+    import requests
+
+    url = f"{server.base_url}/chat/completions"
+    try:
+        response = requests.post(url, json=body, timeout=timeout,
+                                 headers={"Authorization": f"Bearer {api_key()}"})
+    except requests.Timeout:
+        raise ServerError(f"{url} sent no reply within {timeout:g} s. Generation on a CPU is slow: ask for fewer "
+                          "tokens (max_tokens) or pass a larger timeout.") from None
+    except requests.RequestException as error:
+        raise ServerError(f"Could not reach {url}: {_reason(error)}. Is the server still running?") from None
+    if response.status_code != 200:
+        raise ServerError(f"{url} answered HTTP {response.status_code}: {response.text[:300]}")
+    return response.json()
+
+
+def openai_client(server: ChatServer, timeout: float = REQUEST_TIMEOUT_S):
+    """An ``openai.OpenAI`` client for ``server``, with a timeout on every call and no silent retries (a retry
+    of a slow generation would only double the wait)."""
+    from openai import OpenAI
+
+    return OpenAI(base_url=server.base_url, api_key=api_key(), timeout=timeout, max_retries=0)
+
+
+@dataclass
+class StreamedReply:
+    """What a streamed chat completion delivered: its chunks in order, the text they add up to, and when the
+    first piece of text arrived."""
+
+    chunks: list[dict]
+    text: str
+    seconds_to_first_token: float
+    seconds: float
+    usage: dict | None
+    finish_reason: str | None
+
+    @property
+    def content_chunks(self) -> int:
+        return sum(1 for chunk in self.chunks if chunk["content"])
+
+    def to_frame(self, head: int = 6, tail: int = 3):
+        """The chunks as a table (the first ``head`` and last ``tail``): role, text piece, finish reason."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.chunks).rename_axis("chunk")
+        frame = frame.drop(columns=["seconds"])
+        if len(frame) <= head + tail:
+            return frame
+        gap = pd.DataFrame([{c: "…" for c in frame.columns}], index=pd.Index(["…"], name="chunk"))
+        return pd.concat([frame.head(head), gap, frame.tail(tail)])
+
+
+def read_stream(stream, started: float | None = None, show: bool = True) -> StreamedReply:
+    """Read an openai chat-completion stream to its end, printing each piece of text as it arrives (``show``).
+
+    ``started`` is the ``time.perf_counter()`` taken before the request was sent, so that the time to the first
+    token includes the request itself.
+    """
+    started = time.perf_counter() if started is None else started
+    chunks, pieces, usage, finish, first = [], [], None, None, None
+    for chunk in stream:
+        now = time.perf_counter() - started
+        choice = chunk.choices[0] if chunk.choices else None
+        delta = choice.delta if choice else None
+        content = (delta.content if delta else None) or ""
+        if content and first is None:
+            first = now
+        if content and show:
+            print(content, end="", flush=True)
+        if choice and choice.finish_reason:
+            finish = choice.finish_reason
+        if getattr(chunk, "usage", None):
+            usage = chunk.usage.model_dump()
+        pieces.append(content)
+        chunks.append({"role": (delta.role if delta else None) or "", "content": content,
+                       "finish_reason": (choice.finish_reason if choice else None) or "", "seconds": now})
+    if show:
+        print()
+    return StreamedReply(chunks=chunks, text="".join(pieces), seconds_to_first_token=first or float("nan"),
+                         seconds=time.perf_counter() - started, usage=usage, finish_reason=finish)
+
+
+def _get(url: str, timeout: float):
+    import requests
+
+    try:
+        return requests.get(url, timeout=timeout, headers={"Authorization": f"Bearer {api_key()}"})
+    except requests.Timeout:
+        raise ServerError(f"no answer from {url} within {timeout:g} s.") from None
+    except requests.RequestException as error:
+        raise ServerError(f"{_reason(error)}.") from None
+
+
+def _reason(error) -> str:
+    text = str(error)
+    if "Connection refused" in text or "Errno 111" in text or "Errno 61" in text:
+        return "connection refused (nothing listens on that port)"
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return "the host name is unknown"
+    return f"{type(error).__name__}: {text[:200]}"
+
+
+def _port_of(base_url: str) -> int | None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def running_servers() -> list[int]:
+    """The process ids of the servers this Python process started that are still running: [] once each was
+    stopped."""
+    return [pid for pid, process in list(_started.items()) if process.poll() is None]
+

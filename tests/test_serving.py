@@ -1,0 +1,419 @@
+"""helpers.serving: starting, waiting for, talking to and stopping a chat server, and every way that can fail.
+
+Most tests run ``tests/fake_chat_server.py`` in place of ``transformers serve`` (``start_server`` takes the command
+line as an argument), so each takes well under a second or two. The last test, marked REAL SERVER, starts the real
+``transformers serve`` with the packaged model (about 30 s) and checks its greedy reply against local ``generate``.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import psutil
+import pytest
+
+from helpers import SEED_PROMPT_IDS, seed_messages
+from helpers import serving
+from helpers.errors import ServerError, WorkbookError
+from helpers.packaged import GENERATION_CONFIG
+
+FAKE = str(Path(__file__).with_name("fake_chat_server.py"))
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    """A folder that passes the helper's check (it holds a config.json); the fake server never reads it."""
+    folder = tmp_path / "fake-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    return str(folder)
+
+
+@pytest.fixture(autouse=True)
+def no_api_base(monkeypatch):
+    monkeypatch.delenv(serving.API_BASE_VARIABLE, raising=False)
+    monkeypatch.delenv(serving.API_KEY_VARIABLE, raising=False)
+
+
+def fake(modes="ok", pid_file=None, calls=None):
+    """A ``command`` for start_server that runs the fake server in ``modes`` (and records each call)."""
+    def command(model_name, port):
+        if calls is not None:
+            calls.append((model_name, port))
+        return [sys.executable, FAKE, str(port), modes] + ([str(pid_file)] if pid_file else [])
+    return command
+
+
+def read_pids(pid_file, count):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if pid_file.exists():
+            pids = [int(line) for line in pid_file.read_text().split()]
+            if len(pids) == count:
+                return pids
+        time.sleep(0.02)
+    raise AssertionError("the fake server did not write its pids")
+
+
+def gone(pid):
+    """True once ``pid`` has exited (a zombie awaiting its parent counts as gone: it runs no code)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_gone(pid, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not gone(pid):
+        assert time.monotonic() < deadline, f"process {pid} is still running"
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def listening_socket():
+    """A port where something listens but never answers: taken for the helper, silent for a client."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed when the block ends: nothing listens there
+
+
+def server_at(port, kind="transformers serve"):
+    return serving.ChatServer(base_url=f"http://127.0.0.1:{port}/v1", model="m", kind=kind, port=port, pid=None,
+                              log_path=None, seconds_to_ready=0.0)
+
+
+# ---------------------------------------------------------------------------------------------- start and stop
+
+def test_start_waits_for_health_reads_the_model_id_and_stops_everything(model_dir, tmp_path):
+    pid_file = tmp_path / "pids"
+    calls = []
+    server = serving.start_server(model_dir, command=fake("ok,child", pid_file, calls), progress=False)
+    leader, child = read_pids(pid_file, 2)
+    assert calls == [("fake-model", server.port)]  # the folder's name is the model id: no path travels
+    assert server.pid == leader and server.running and server.started_here
+    assert server.base_url == f"http://127.0.0.1:{server.port}/v1"
+    assert server.model == "fake-model" and server.kind == "transformers serve"
+    assert 0 < server.seconds_to_ready < 30
+    assert "fake server on port" in server.log_tail()
+    assert set(server.leftover_pids()) == {leader, child}
+    assert serving.running_servers() == [leader]
+    log_dir = Path(server.log_path).parent
+
+    server.stop()
+    assert gone(leader) and wait_gone(child)  # the child ignores SIGTERM: the group's SIGKILL ended it
+    assert server.leftover_pids() == [] and serving.running_servers() == [] and not server.running
+    assert server.log_path is None and not log_dir.exists()
+    server.stop()  # twice is fine
+
+
+def test_a_healthy_answer_counts_only_from_our_own_process(model_dir, listening_socket):
+    with serving.start_server(model_dir, command=fake(), progress=False) as server:
+        assert serving._is_ours(server.pid, server.port)
+        assert not serving._is_ours(server.pid, listening_socket)  # this test process listens there, not the server
+
+
+def test_a_server_that_ignores_sigterm_is_killed(model_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(serving, "STOP_GRACE_S", 0.5)
+    pid_file = tmp_path / "pids"
+    server = serving.start_server(model_dir, command=fake("ok,stubborn", pid_file), progress=False)
+    (leader,) = read_pids(pid_file, 1)
+    started = time.monotonic()
+    server.stop()
+    assert gone(leader) and server.leftover_pids() == []
+    assert time.monotonic() - started < 5
+
+
+def test_the_context_manager_stops_the_server_when_the_block_fails(model_dir, tmp_path):
+    pid_file = tmp_path / "pids"
+    with pytest.raises(ZeroDivisionError):
+        with serving.chat_server(model_dir, command=fake("ok,child", pid_file), progress=False) as server:
+            leader, child = read_pids(pid_file, 2)
+            assert server.running
+            1 / 0
+    assert gone(leader) and wait_gone(child) and serving.running_servers() == []
+
+
+def test_the_server_is_stopped_when_its_python_process_exits(model_dir, tmp_path):
+    """A notebook kernel that exits (atexit), or is killed outright (Linux: the child's parent-death signal),
+    takes its server with it."""
+    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from test_serving import fake; "
+              f"from helpers import serving; s = serving.start_server({model_dir!r}, command=fake('ok', {{pid}}), "
+              "progress=False); print(s.pid, flush=True); {end}")
+    for end, pid_name in [("", "exits"), ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed")]:
+        pid_file = tmp_path / pid_name
+        parent = subprocess.run([sys.executable, "-c", script.format(pid=repr(str(pid_file)), end=end)],
+                                capture_output=True, text=True, timeout=60)
+        (server_pid,) = read_pids(pid_file, 1)
+        if end and serving._prctl is None:  # no parent-death signal outside Linux: only atexit protects there
+            os.killpg(server_pid, signal.SIGKILL)
+        assert wait_gone(server_pid), parent.stderr
+
+
+# ---------------------------------------------------------------------------------------------- bad input
+
+def test_a_port_the_caller_asked_for_that_is_taken(model_dir, listening_socket):
+    calls = []
+    started = time.monotonic()
+    with pytest.raises(ServerError) as error:
+        serving.start_server(model_dir, port=listening_socket, command=fake(calls=calls), progress=False)
+    message = str(error.value)
+    assert f"Port {listening_socket} on 127.0.0.1 is already in use" in message
+    assert "port=None" in message and "such as" in message
+    assert calls == [] and time.monotonic() - started < 2  # nothing was started
+
+
+def test_port_none_picks_a_free_port_beside_a_taken_one(model_dir, listening_socket):
+    with serving.start_server(model_dir, port=None, command=fake(), progress=False) as server:
+        assert server.port != listening_socket and server.running
+
+
+@pytest.mark.parametrize("port", [0, 70000, "8000", True])
+def test_a_port_that_is_not_a_port(model_dir, port):
+    with pytest.raises(ServerError, match="not a TCP port"):
+        serving.start_server(model_dir, port=port, command=fake(), progress=False)
+
+
+def test_a_missing_model_folder_or_one_without_config(tmp_path):
+    with pytest.raises(ServerError, match="does not exist"):
+        serving.start_server(str(tmp_path / "nowhere"), command=fake(), progress=False)
+    with pytest.raises(ServerError, match="holds no config.json"):
+        serving.start_server(str(tmp_path), command=fake(), progress=False)
+    assert issubclass(ServerError, WorkbookError)
+
+
+@pytest.mark.parametrize("script, why", [
+    ("print('loading the model'); print('ERROR: [Errno 98] error while attempting to bind on address: "
+     "address already in use', file=sys.stderr); sys.exit(1)", "is already in use: another program took it"),
+    ("print('loading the model'); print('ImportError: Missing dependencies for serving', file=sys.stderr); "
+     "sys.exit(1)", "pip install 'transformers[serving]'"),
+    ("print('loading the model'); sys.exit(3)", "it exited with code 3"),
+])
+def test_a_server_that_exits_early_shows_why_and_its_log(model_dir, script, why):
+    command = lambda name, port: [sys.executable, "-c", "import sys; " + script]  # noqa: E731
+    started = time.monotonic()
+    with pytest.raises(ServerError) as error:
+        serving.start_server(model_dir, command=command, progress=False)
+    message = str(error.value)
+    assert message.startswith("transformers serve stopped before it was ready: ") and why in message
+    assert "Last lines of its log" in message and "loading the model" in message
+    assert time.monotonic() - started < 10 and serving.running_servers() == []
+
+
+def test_a_command_that_cannot_run(model_dir):
+    with pytest.raises(ServerError, match="Could not run /no/such/python"):
+        serving.start_server(model_dir, command=lambda name, port: ["/no/such/python"], progress=False)
+
+
+def test_a_server_that_never_gets_healthy_times_out_and_is_stopped(model_dir, tmp_path):
+    pid_file = tmp_path / "pids"
+    started = time.monotonic()
+    with pytest.raises(ServerError) as error:
+        serving.start_server(model_dir, command=fake("unhealthy,child", pid_file), ready_timeout=1.5,
+                             progress=False)
+    assert "did not become healthy within 1.5 s" in str(error.value) and "ready_timeout" in str(error.value)
+    assert "fake server on port" in str(error.value)  # the log's last lines
+    assert time.monotonic() - started < 10
+    leader, child = read_pids(pid_file, 2)
+    assert gone(leader) and wait_gone(child) and serving.running_servers() == []
+
+
+def test_a_request_that_gets_no_answer_times_out(listening_socket):
+    server = server_at(listening_socket)
+    started = time.monotonic()
+    with pytest.raises(ServerError, match=r"sent no reply within 0.5 s.*max_tokens"):
+        serving.post_chat(server, server.request(seed_messages()), timeout=0.5)
+    assert time.monotonic() - started < 3
+
+    import openai
+
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        serving.openai_client(server, timeout=0.5).chat.completions.create(model="m", messages=seed_messages())
+    assert time.monotonic() - started < 3  # no silent retries
+
+
+def test_a_request_to_a_stopped_server_says_so():
+    with pytest.raises(ServerError, match="connection refused.*still running"):
+        serving.post_chat(server_at(closed_port()), {"messages": seed_messages()}, timeout=2)
+
+
+def test_api_base_pointing_nowhere_fails_fast_naming_the_url_and_the_variable(monkeypatch):
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    monkeypatch.setenv(serving.API_BASE_VARIABLE, url + "/")
+    started = time.monotonic()
+    with pytest.raises(ServerError) as error:
+        serving.chat_server()
+    message = str(error.value)
+    assert f"at {url} (from WORKBOOK_API_BASE)" in message and "connection refused" in message
+    assert "vllm serve" in message and "unset WORKBOOK_API_BASE" in message
+    assert time.monotonic() - started < 2 and serving.running_servers() == []
+
+
+def test_api_base_that_is_not_a_url(monkeypatch):
+    monkeypatch.setenv(serving.API_BASE_VARIABLE, "gpu-box:8000")
+    with pytest.raises(ServerError, match="WORKBOOK_API_BASE='gpu-box:8000' is not a URL"):
+        serving.chat_server()
+
+
+@contextmanager
+def shared_server(modes):
+    """A fake shared server, started by the test (as a teacher would), not by the helper: yields its /v1 URL."""
+    port = serving.free_port()
+    shared = subprocess.Popen([sys.executable, FAKE, str(port), modes], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while serving.port_is_free(port):  # until the fake server listens
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/v1", shared
+    finally:
+        shared.kill()
+        shared.wait()
+
+
+def test_api_base_uses_the_shared_server_and_starts_nothing(monkeypatch):
+    with shared_server("vllm") as (url, shared):
+        monkeypatch.setenv(serving.API_BASE_VARIABLE, url)
+        with serving.chat_server() as server:
+            assert not server.started_here and server.pid is None and server.base_url == url
+            assert server.model == "fake-model" and server.kind == "vllm"
+            assert server.extra_body == {"repetition_penalty": 1.0}
+            assert server.request(seed_messages())["repetition_penalty"] == 1.0
+        assert shared.poll() is None  # not ours to stop
+        assert serving.running_servers() == []
+
+
+def test_a_shared_server_that_wants_a_key_gets_workbook_api_key(monkeypatch):
+    with shared_server("vllm,locked") as (url, _):
+        with pytest.raises(ServerError, match="refused the API key.*WORKBOOK_API_KEY"):
+            serving.connect(url)
+        monkeypatch.setenv(serving.API_KEY_VARIABLE, "secret")
+        assert serving.connect(url).model == "fake-model"
+
+
+# ---------------------------------------------------------------------------------------------- pure helpers
+
+def test_the_command_listens_on_loopback_without_cors():
+    argv = serving.serve_command("my-model", 8123)
+    assert argv[argv.index("serve") + 1] == "my-model"
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "8123"
+    assert "--no-enable-cors" in argv and "--enable-cors" not in argv
+
+
+def test_a_greedy_request_and_what_transformers_serve_makes_of_it():
+    from transformers import GenerationConfig
+
+    defaults = GenerationConfig(**GENERATION_CONFIG)
+    request = serving.chat_request(seed_messages(), max_tokens=100)
+    assert request == {"messages": seed_messages(), "max_tokens": 100, "temperature": 0, "frequency_penalty": 0}
+    config = serving.server_generation_config(request, defaults)
+    assert (config.do_sample, config.repetition_penalty, config.max_new_tokens) == (False, 1.0, 100)
+    # without the two fields the server samples, with the penalty: the reply would not match local GREEDY
+    bare = serving.server_generation_config({"messages": seed_messages()}, defaults)
+    assert (bare.do_sample, bare.repetition_penalty, bare.temperature) == (True, 1.1, 0.7)
+    assert defaults.do_sample is True  # the model's defaults are left as they were
+
+    table = serving.settings_table(defaults, request)
+    assert table.loc["do_sample"].tolist() == ["True", "False", "False"]
+    assert table.loc["repetition_penalty"].tolist() == ["1.1", "1.0", "1.0"]
+    assert table.loc["max_new_tokens", "local generate, GREEDY"] == "100"
+
+
+def test_request_fields_per_server_kind():
+    assert serving.chat_request(seed_messages(), model="x", kind="vllm", stream=True) == {
+        "model": "x", "messages": seed_messages(), "max_tokens": 100, "temperature": 0, "frequency_penalty": 0,
+        "repetition_penalty": 1.0, "stream": True}
+    assert serving.extra_greedy_settings("openai-compatible") == {}
+    with pytest.raises(ServerError, match="Unknown server kind"):
+        serving.greedy_settings("ollama")
+    with pytest.raises(WorkbookError):
+        serving.chat_request([{"role": "robot", "content": "hi"}])
+    assert serving.server_kind([{"id": "a", "owned_by": "vllm"}]) == "vllm"
+    assert serving.server_kind([{"id": "a", "owned_by": "local", "status": {"value": "loaded"}}]) == \
+        "transformers serve"
+    assert serving.server_kind([{"id": "gpt", "owned_by": "openai"}]) == "openai-compatible"
+
+
+def test_usage_table_compares_server_and_local_counts():
+    table = serving.usage_table({"prompt_tokens": 39, "completion_tokens": 68, "total_tokens": 107}, 39, 68)
+    assert table["same"].all() and table.loc["total_tokens", "local count"] == 107
+    assert not serving.usage_table({"prompt_tokens": 40, "completion_tokens": 68, "total_tokens": 108}, 39, 68)[
+        "same"].all()
+
+
+def chunk(content=None, role=None, finish=None, usage=None):
+    delta = SimpleNamespace(content=content, role=role)
+    return SimpleNamespace(choices=[SimpleNamespace(delta=delta, finish_reason=finish)],
+                           usage=SimpleNamespace(model_dump=lambda: usage) if usage else None)
+
+
+def test_read_stream_joins_the_pieces_and_times_the_first_one(capsys):
+    def stream():
+        yield chunk(role="assistant")
+        time.sleep(0.05)
+        for piece in ["Large", " language", " model"]:
+            yield chunk(piece)
+        yield chunk(finish="length", usage={"prompt_tokens": 39, "completion_tokens": 3, "total_tokens": 42})
+
+    started = time.perf_counter()
+    reply = serving.read_stream(stream(), started)
+    assert capsys.readouterr().out == "Large language model\n"
+    assert reply.text == "Large language model" and reply.content_chunks == 3
+    assert reply.finish_reason == "length" and reply.usage["completion_tokens"] == 3
+    assert 0.05 <= reply.seconds_to_first_token <= reply.seconds
+    frame = reply.to_frame()
+    assert frame["content"].tolist() == ["", "Large", " language", " model", ""]
+    assert frame["role"].iloc[0] == "assistant" and frame["finish_reason"].iloc[-1] == "length"
+
+
+# ---------------------------------------------------------------------------------------------- REAL SERVER
+
+def test_real_server_greedy_reply_matches_local_generate():
+    """REAL SERVER (about 30 s): `transformers serve` with the packaged model, loopback only, no CORS; its greedy
+    reply (plain HTTP and streamed through openai) is the local bfloat16 greedy reply, token counts included."""
+    from helpers import load_model, load_tokenizer
+    from helpers.chat import generate
+
+    import requests
+
+    with serving.chat_server(progress=False) as server:
+        pid = server.pid
+        listening = [c for c in psutil.Process(pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+        assert [(c.laddr.ip, c.laddr.port) for c in listening] == [("127.0.0.1", server.port)]
+        preflight = requests.options(f"{server.base_url}/chat/completions", timeout=5,
+                                     headers={"Origin": "http://evil.example",
+                                              "Access-Control-Request-Method": "POST"})
+        assert "access-control-allow-origin" not in preflight.headers
+
+        answer = serving.post_chat(server, server.request(seed_messages(), max_tokens=100))
+        started = time.perf_counter()
+        stream = serving.openai_client(server).chat.completions.create(
+            model=server.model, messages=seed_messages(), max_tokens=100, stream=True, **server.greedy)
+        streamed = serving.read_stream(stream, started, show=False)
+
+    assert wait_gone(pid) and server.leftover_pids() == [] and serving.running_servers() == []
+    model, tokenizer = load_model(fast=False), load_tokenizer()
+    local = generate(model, tokenizer, seed_messages(), max_new_tokens=100)
+    reply = tokenizer.decode(local.new_ids, skip_special_tokens=True)
+    assert answer["choices"][0]["message"]["content"] == reply == streamed.text
+    assert answer["choices"][0]["finish_reason"] == "stop" and local.stopped_by == "end of turn"
+    assert local.prompt_ids == SEED_PROMPT_IDS
+    assert answer["usage"] == {"prompt_tokens": 39, "completion_tokens": len(local.new_ids),
+                               "total_tokens": 39 + len(local.new_ids)}
+    assert streamed.usage["completion_tokens"] == len(local.new_ids)
