@@ -117,7 +117,6 @@ def test_tensor_nbytes_counts_what_is_stored():
 
 
 def test_quantized_weights_count_their_scales():
-    pytest.importorskip("torchao")
     import torch
 
     linear = torch.nn.Linear(256, 64, bias=False)
@@ -139,8 +138,7 @@ def test_unknown_format_is_refused():
 
 @pytest.mark.parametrize("fmt", perf.TRANSFORMERS_FORMATS)
 def test_every_transformers_format_replies(fmt, packaged_tokenizer):
-    if fmt not in perf.available_formats():
-        pytest.skip(f"{fmt} needs torchao (pip install torchao)")
+    assert fmt in perf.available_formats()  # torchao is a pinned dependency
     from helpers import load_model
 
     model = perf.to_format(load_model("packaged", fast=False), fmt)
@@ -153,8 +151,14 @@ def test_every_transformers_format_replies(fmt, packaged_tokenizer):
     assert counted.per_token < counted.total
 
 
-def test_llama_cpp_replies_with_the_same_prompt_ids():
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra")
+def test_llama_cpp_replies_with_the_same_prompt_ids_or_says_how_to_install_it():
+    if not perf.llama_cpp_available():  # an optional extra: then asking for it must say how to get it
+        from helpers.errors import WorkbookError
+
+        assert "llama.cpp" not in perf.available_formats()
+        with pytest.raises(WorkbookError, match=r"pip install llama-cpp-python"):
+            perf.benchmark_format("llama.cpp", new_tokens=2, repeats=1)
+        return
     from llama_cpp import Llama
 
     llm = Llama(model_path=str(perf.packaged_gguf_path()), n_ctx=128, n_threads=perf.cpu_threads(), verbose=False)
@@ -165,7 +169,6 @@ def test_llama_cpp_replies_with_the_same_prompt_ids():
 
 
 def test_speed_up_keeps_the_reply_fluent(packaged_tokenizer):
-    pytest.importorskip("torchao")
     from helpers import load_model
     from helpers.chat import chat
     from helpers.seed import seed_messages

@@ -417,8 +417,9 @@ def speed_up(model):
     """Return ``model`` converted to the fastest maintained CPU path measured for this workbook (:data:`FAST_FORMAT`):
     int4 weight-only quantization of every linear layer with torchao, bfloat16 activations.
 
-    The model still answers through ``model.generate``; greedy replies stay fluent but drift from float32's after a
-    few dozen tokens, as bfloat16's do. Needs ``torchao`` (``pip install torchao``).
+    The model still answers through ``model.generate``; greedy replies stay fluent but leave float32's words early
+    (after 9 tokens on the seed prompt; bfloat16's keep all of the first 128). :func:`helpers.load_model` calls this
+    by default on a CPU. Needs ``torchao``, one of the workbook's pinned packages.
     """
     return to_format(model, FAST_FORMAT)
 
@@ -484,6 +485,12 @@ def benchmark_format(fmt: str, new_tokens: int = 128, repeats: int = 3, source: 
     result = FormatResult(format=fmt)
     timings = []
     if fmt == "llama.cpp":
+        if not llama_cpp_available():
+            from .errors import WorkbookError
+
+            raise WorkbookError("llama.cpp needs the optional llama-cpp-python package, which is not installed: "
+                                "`.venv/bin/pip install llama-cpp-python` (it builds from source, about 8 minutes "
+                                "on 2 cores), or leave llama.cpp out of --formats.")
         # llama.cpp needs neither torch nor transformers: its peak memory is its own
         from llama_cpp import Llama
 
