@@ -83,6 +83,12 @@ def run_one(fmt: str, args) -> tuple[perf.FormatResult, float]:
     return result, max(other, 0.0) / wall
 
 
+def _ceiling(r: perf.FormatResult, bandwidth: float) -> tuple[float, float]:
+    """(bandwidth, ceiling tokens/s) for one format: the bandwidth its own process measured, else this process's."""
+    own = r.bandwidth_bytes_per_s if r.bandwidth_bytes_per_s > 0 else bandwidth  # NaN compares False
+    return own, perf.ceiling_tokens_per_second(own, r.bytes_per_token)
+
+
 def _default_verdict(default: str, results: dict, bandwidth: float) -> str:
     """One sentence on the workbook's default path (what load_model() gives): its speed against float32's (the
     issue's target: at least 2x), its share of its own ceiling, and its ratio to llama.cpp."""
@@ -90,8 +96,7 @@ def _default_verdict(default: str, results: dict, bandwidth: float) -> str:
     if default not in ran:
         return f"workbook default ({default}, what load_model() gives): not measured in this run."
     r = ran[default]
-    own = r.bandwidth_bytes_per_s if r.bandwidth_bytes_per_s > 0 else bandwidth
-    share = perf.share_of_ceiling(r.tokens_per_second, perf.ceiling_tokens_per_second(own, r.bytes_per_token))
+    share = perf.share_of_ceiling(r.tokens_per_second, _ceiling(r, bandwidth)[1])
     parts = [f"workbook default ({default}, what load_model() gives): {r.tokens_per_second:.1f} tok/s, "
              f"{share:.0%} of its ceiling"]
     if "float32" in ran:
@@ -160,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         if r.error:
             rows.append((fmt, "failed: " + r.error) + ("",) * (len(header) - 2))
             continue
-        own = r.bandwidth_bytes_per_s if r.bandwidth_bytes_per_s > 0 else bandwidth  # NaN compares False
-        ceiling = perf.ceiling_tokens_per_second(own, r.bytes_per_token)
+        own, ceiling = _ceiling(r, bandwidth)
         speedup = (f"{r.tokens_per_second / base.tokens_per_second:.2f}x"
                    if base is not None and not base.error else "-")
         same = (f"{_agreeing_prefix(r.new_ids, base.new_ids)}/{len(r.new_ids)}"

@@ -10,6 +10,8 @@ from .sources import ModelSource, chosen_source, model_path, parse_model_spec
 
 # WORKBOOK_FAST=0 makes load_model() keep the weights as saved (see fast_by_default).
 FAST_VARIABLE = "WORKBOOK_FAST"
+_FAST_ON = ("1", "true", "yes", "on", "")
+_FAST_OFF = ("0", "false", "no", "off")
 
 
 def _as_source(source: ModelSource | str | None) -> ModelSource:
@@ -47,10 +49,10 @@ def fast_by_default() -> bool:
     from .perf import torchao_available
 
     value = os.environ.get(FAST_VARIABLE, "1").strip().lower()
-    if value not in ("0", "1", "true", "false", "yes", "no", "on", "off", ""):
+    if value not in _FAST_ON + _FAST_OFF:
         raise WorkbookError(f"{FAST_VARIABLE}={value!r} is not understood: set it to 1 (int4 weights, the default) "
                             "or 0 (keep the weights as they were saved).")
-    return value not in ("0", "false", "no", "off") and torchao_available()
+    return value in _FAST_ON and torchao_available()
 
 
 def load_model(source: ModelSource | str | None = None, dtype="auto", fast: bool | None = None):
@@ -106,12 +108,13 @@ def weights_format(model) -> str:
     """How the linear layers' weights are stored: a dtype, or the quantized format :func:`load_model` made."""
     from .perf import INT4_GROUP_SIZE
 
+    dtype = str(model.dtype).removeprefix("torch.")
     kinds = {type(m.weight).__name__ for m in model.modules() if type(m).__name__ == "Linear"}
     if any("Int4" in kind for kind in kinds):
-        return f"int4 weight-only, groups of {INT4_GROUP_SIZE} (torchao); embeddings {str(model.dtype)[6:]}"
+        return f"int4 weight-only, groups of {INT4_GROUP_SIZE} (torchao); embeddings {dtype}"
     if any("Int8" in kind or "AffineQuantized" in kind for kind in kinds):
-        return f"int8 weight-only (torchao); embeddings {str(model.dtype)[6:]}"
-    return f"{str(model.dtype)[6:]}, as loaded"
+        return f"int8 weight-only (torchao); embeddings {dtype}"
+    return f"{dtype}, as loaded"
 
 
 def describe_model(model, source: ModelSource | str | None = None) -> ModelInfo:

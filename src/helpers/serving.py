@@ -624,7 +624,7 @@ def read_stream(stream, started: float | None = None, show: bool = True) -> Stre
     token includes the request itself.
     """
     started = time.perf_counter() if started is None else started
-    chunks, pieces, usage, finish, first = [], [], None, None, None
+    chunks, usage, finish, first = [], None, None, None
     for chunk in stream:
         now = time.perf_counter() - started
         choice = chunk.choices[0] if chunk.choices else None
@@ -638,12 +638,11 @@ def read_stream(stream, started: float | None = None, show: bool = True) -> Stre
             finish = choice.finish_reason
         if getattr(chunk, "usage", None):
             usage = chunk.usage.model_dump()
-        pieces.append(content)
         chunks.append({"role": (delta.role if delta else None) or "", "content": content,
                        "finish_reason": (choice.finish_reason if choice else None) or "", "seconds": now})
     if show:
         print()
-    return StreamedReply(chunks=chunks, text="".join(pieces), seconds_to_first_token=first or float("nan"),
+    return StreamedReply(chunks=chunks, text="".join(chunk["content"] for chunk in chunks), seconds_to_first_token=first or float("nan"),
                          seconds=time.perf_counter() - started, usage=usage, finish_reason=finish)
 
 
