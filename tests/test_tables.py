@@ -3,7 +3,11 @@
 import pytest
 import torch
 
-from helpers.tables import as_id_rows, id_grid, show_whitespace, side_by_side, style_tokens, token_table
+import pandas as pd
+from IPython.core.formatters import PlainTextFormatter
+
+from helpers.tables import (ReadableStyler, as_id_rows, id_grid, show_whitespace, side_by_side, style_tokens, styled,
+                            token_table)
 
 
 def test_whitespace_is_made_visible():
@@ -87,3 +91,59 @@ def test_side_by_side_aligns_the_slice_with_its_source():
 def test_side_by_side_with_a_batch_of_two_is_refused():
     with pytest.raises(ValueError):
         side_by_side([[1, 2], [3, 4]], [2], prompt_length=1)
+
+
+# ------------------------------------------------------------------ styled tables stay readable as plain text
+
+def test_a_styled_table_shows_its_rows_as_text_not_an_object_repr():
+    table = pd.DataFrame({"token": ["·a", "·中文"], "probability": [0.51234, 0.1]}, index=pd.Index([1, 2], name="rank"))
+    shown = styled(table).format({"probability": "{:.1%}"}).bar(subset="probability")
+    assert isinstance(shown, ReadableStyler)  # Styler methods keep the class
+    text = PlainTextFormatter()(shown)  # what Jupyter stores as text/plain
+    assert " at 0x" not in text and "Styler" not in text
+    lines = text.splitlines()
+    assert lines[0].split() == ["token", "probability"] and lines[1].strip() == "rank"
+    assert lines[2].split() == ["1", "·a", "51.2%"] and lines[3].split() == ["2", "·中文", "10.0%"]
+    assert lines[3].index("10.0%") == lines[2].index("51.2%") - 2  # 中 and 文 take two columns each
+    assert "<table" in shown.to_html() and "51.2%" in shown.to_html()
+
+
+def test_hidden_index_and_two_level_columns_are_written_as_shown():
+    table = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+    assert repr(styled(table).hide(axis="index")).splitlines() == ["a  b", "1  3", "2  4"]
+    both = pd.concat({"step 0": table, "step 1": table}, axis=1)
+    lines = repr(styled(both)).splitlines()
+    assert lines[0].split() == ["step", "0", "step", "1"]  # the upper label once per group, not per column
+    assert lines[1].split() == ["a", "b", "a", "b"] and lines[2].split() == ["0", "1", "3", "1", "3"]
+
+
+def test_styled_refuses_what_is_not_a_dataframe():
+    with pytest.raises(TypeError, match="DataFrame"):
+        styled([[1, 2]])
+
+
+def test_id_grid_says_in_words_which_ids_are_prompt_and_reply():
+    grid = id_grid(list(range(100, 125)), prompt_length=12, width=10)
+    assert grid.data["part"].tolist() == ["prompt", "prompt to 11, reply from 12", "reply"]
+    text = repr(grid)
+    assert text.splitlines()[0] == "25 ids: prompt (12) reply (13)"  # the caption, without its HTML
+    assert "prompt to 11, reply from 12" in text and "124" in text and "<NA>" not in text
+
+
+@pytest.mark.parametrize("width, prompt_length", [(0, 0), (2.5, 0), (10, -1), (10, "39")])
+def test_id_grid_refuses_a_bad_width_or_prompt_length(width, prompt_length):
+    with pytest.raises(ValueError, match="width|prompt_length"):
+        id_grid([1, 2, 3], prompt_length=prompt_length, width=width)
+
+
+def test_styled_tokens_keep_the_columns_that_say_what_the_colours_say(packaged_tokenizer):
+    table = token_table([[151643, 9707], [9707, 1879]], packaged_tokenizer, attention_mask=[[0, 1], [1, 1]])
+    text = repr(style_tokens(table))
+    header, first = text.splitlines()[:2]
+    assert header.split() == ["sequence", "position", "id", "BPE", "token", "text", "special", "mask"]
+    assert first.split()[-2:] == ["True", "0"]  # the padding row: special, masked out
+
+
+def test_style_tokens_refuses_a_table_that_is_not_a_token_table():
+    with pytest.raises(TypeError, match="token_table"):
+        style_tokens(pd.DataFrame({"id": [1]}))

@@ -1,16 +1,93 @@
 """Tables of token ids that a learner can read: one row per token, or a grid of ids coloured by part.
 
-Helpers here return pandas objects and leave displaying them to the notebook.
+Helpers here return pandas objects and leave displaying them to the notebook. A styled table is a
+:class:`ReadableStyler`: coloured HTML in JupyterLab, and the same table as aligned plain text everywhere else
+(a terminal, a diff of the stored notebook, a screen reader). Colour is never the only cue: every colour also has a
+column that says the same in words.
 """
 
 from __future__ import annotations
 
+import html
+import re
+import unicodedata
 from collections.abc import Sequence
 
+import jinja2
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 PART_COLOURS = {"prompt": "#eef2f7", "reply": "#e3f5e1", "padding": "#f3f3f3", "special": "#fde9c8"}
+
+
+# One line per row, each visible cell followed by a separator: pandas renders the cells (formats applied, hidden
+# rows, columns and index left out) and ReadableStyler lines them up.
+_CELL = "\x1f"
+_TEXT_TEMPLATE = jinja2.Environment(autoescape=False).from_string(
+    "{% for r in head %}{% for c in r %}{% if c['is_visible'] %}{{ c['display_value'] }}\x1f{% endif %}"
+    "{% endfor %}\n{% endfor %}"
+    "{% for r in body %}{% for c in r %}{% if c['is_visible'] %}{{ c['display_value'] }}\x1f{% endif %}"
+    "{% endfor %}\n{% endfor %}")
+_TAG = re.compile(r"<[^>]+>")
+_NUMBER = re.compile(r"|[-+]?[\d,]*\.?\d+(e[-+]?\d+)?\s?(%|x|s|ms|MiB|GB)?|<NA>|nan|True|False")
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class ReadableStyler(Styler):
+    """A pandas ``Styler`` whose plain-text form is the table itself, not ``<Styler at 0x...>``.
+
+    JupyterLab shows the coloured HTML; anything that reads ``text/plain`` (a terminal, ``git diff`` of a stored
+    notebook, GitHub's raw view, a test) gets the same rows and columns, with the formats applied, lined up in
+    columns, and the caption (without its HTML) on the first line. Every Styler method works as usual and keeps
+    this class, e.g. ``styled(table).format({"p": "{:.1%}"}).bar(subset="p")``.
+    """
+
+    template_string = _TEXT_TEMPLATE
+
+    def text_rows(self) -> list[list[str]]:
+        """The visible cells as strings, header rows first, exactly as the HTML shows them (formats applied)."""
+        rendered = self.to_string(sparse_index=False, sparse_columns=False)
+        rows = [line.split(_CELL)[:-1] for line in rendered.split("\n") if _CELL in line]
+        return [[html.unescape(_TAG.sub("", cell)) for cell in row] for row in rows]
+
+    def to_text(self) -> str:
+        """The table as aligned plain text: what ``repr`` and every non-HTML viewer show."""
+        rows = self.text_rows()
+        for r in range(self.data.columns.nlevels - 1):  # upper header levels: write a repeated label once
+            rows[r] = [cell if c == 0 or cell != rows[r][c - 1] else "" for c, cell in enumerate(rows[r])]
+        columns = max((len(row) for row in rows), default=0)
+        body = rows[len(rows) - (len(self.data.index) - len(self.hidden_rows)):]
+        numeric = [all(_NUMBER.fullmatch(row[c]) for row in body if c < len(row)) for c in range(columns)]
+        widths = [max((_width(row[c]) for row in rows if c < len(row)), default=0) for c in range(columns)]
+
+        def cell_text(cell: str, c: int) -> str:
+            pad = " " * (widths[c] - _width(cell))
+            return pad + cell if numeric[c] else cell + pad
+
+        lines = ["  ".join(cell_text(cell, c) for c, cell in enumerate(row)).rstrip() for row in rows]
+        caption = self.caption if isinstance(self.caption, str) else None
+        if caption:
+            lines.insert(0, html.unescape(_TAG.sub("", caption)))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.to_text())
+
+
+def styled(table: pd.DataFrame) -> ReadableStyler:
+    """``table.style`` that stays readable outside JupyterLab: use it wherever a notebook would write ``.style``."""
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"styled() expects a pandas DataFrame, got {type(table).__name__}; "
+                        "build the table first (e.g. pd.DataFrame(rows)), then style it")
+    return ReadableStyler(table)
 
 
 def show_whitespace(text: str) -> str:
@@ -76,18 +153,37 @@ def token_table(ids, tokenizer, attention_mask=None, prompt_length: int | None =
     return table
 
 
-def id_grid(ids: Sequence[int], prompt_length: int = 0, width: int = 10):
+def _parts_of_row(start: int, count: int, prompt_length: int) -> str:
+    """Say in words which positions of a grid row are prompt and which are reply (the colours say it too)."""
+    end = start + count - 1
+    if end < prompt_length:
+        return "prompt"
+    if start >= prompt_length:
+        return "reply"
+    return f"prompt to {prompt_length - 1}, reply from {prompt_length}"
+
+
+def id_grid(ids: Sequence[int], prompt_length: int = 0, width: int = 10) -> ReadableStyler:
     """The ids laid out ``width`` per row (like a printed tensor), prompt and reply in different colours.
 
-    The row label is the position of the row's first id, so a learner can find position 39 at a glance.
+    The row label is the position of the row's first id, so a learner can find position 39 at a glance. The last
+    column, ``part``, says in words what the colours show: whether the row's ids belong to the prompt or the reply.
     """
+    if not isinstance(width, int) or isinstance(width, bool) or width < 1:
+        raise ValueError(f"width must be a positive whole number of ids per row, got {width!r}")
+    if not isinstance(prompt_length, int) or isinstance(prompt_length, bool) or prompt_length < 0:
+        raise ValueError(f"prompt_length must be a whole number >= 0 (how many ids the prompt has), "
+                         f"got {prompt_length!r}")
     (row,) = as_id_rows(ids) if ids is not None else [[]]
     cells = [row[i:i + width] + [None] * (width - len(row[i:i + width])) for i in range(0, len(row), width)]
     grid = pd.DataFrame(cells, index=[i * width for i in range(len(cells))], columns=range(width), dtype="Int64")
     grid.index.name = "position"
+    grid["part"] = [_parts_of_row(start, len(row[start:start + width]), prompt_length) for start in grid.index]
 
     def colour(column):
         out = []
+        if column.name == "part":
+            return [""] * len(column)
         for start, value in zip(grid.index, column):
             pos = start + column.name
             if pd.isna(value):
@@ -97,15 +193,22 @@ def id_grid(ids: Sequence[int], prompt_length: int = 0, width: int = 10):
                 out.append(f"background-color: {PART_COLOURS[part]}")
         return out
 
-    return (grid.style.apply(colour).format(na_rep="").set_uuid(f"id-grid-{len(row)}-{prompt_length}")
+    return (styled(grid).apply(colour).format(na_rep="").set_uuid(f"id-grid-{len(row)}-{prompt_length}")
             .set_caption(f"{len(row)} ids: <span style='background:{PART_COLOURS['prompt']}'>prompt "
                          f"({min(prompt_length, len(row))})</span> "
                          f"<span style='background:{PART_COLOURS['reply']}'>reply "
                          f"({max(len(row) - prompt_length, 0)})</span>"))
 
 
-def style_tokens(table: pd.DataFrame, name: str = "tokens"):
-    """Colour a :func:`token_table`: special tokens amber, reply tokens green, padding (mask 0) grey."""
+def style_tokens(table: pd.DataFrame, name: str = "tokens") -> ReadableStyler:
+    """Colour a :func:`token_table`: special tokens amber, reply tokens green, padding (mask 0) grey.
+
+    The colours repeat what the columns say in words (``special`` True, ``part`` reply, ``mask`` 0), so the table
+    reads the same without them.
+    """
+    if not isinstance(table, pd.DataFrame) or "special" not in table.columns:
+        raise TypeError("style_tokens expects the table that token_table() returns (with a 'special' column); "
+                        "call style_tokens(token_table(ids, tokenizer))")
 
     def colour(row):
         if "mask" in row and row["mask"] == 0:
@@ -118,7 +221,7 @@ def style_tokens(table: pd.DataFrame, name: str = "tokens"):
             css = ""
         return [css] * len(row)
 
-    return table.style.apply(colour, axis=1).hide(axis="index").set_uuid(name)
+    return styled(table).apply(colour, axis=1).hide(axis="index").set_uuid(name)
 
 
 def side_by_side(full_ids, sliced_ids, prompt_length: int) -> pd.DataFrame:
