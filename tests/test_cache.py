@@ -1,10 +1,15 @@
+import contextlib
 import json
+import os
+import stat
+import tempfile
 import threading
 import time
 
 import pytest
+from filelock import FileLock
 
-from helpers.cache import MANIFEST, build_atomically, check_folder, write_manifest
+from helpers.cache import MANIFEST, build_atomically, check_folder, read_manifest, write_manifest
 
 
 def tiny_build(calls):
@@ -93,3 +98,105 @@ def test_two_concurrent_builders_build_once(tmp_path):
     for t in threads:
         t.join()
     assert len(calls) == 1 and check_folder(tmp_path / "m") is None
+
+
+# -- outdated caches, file modes, a waiting second process, a cache others can only read -------------------------
+
+def versioned_build(calls, version):
+    def build(folder):
+        calls.append(folder)
+        (folder / "config.json").write_text('{"model_type": "qwen2"}')
+        if version is None:
+            write_manifest(folder, source="test")
+        else:
+            write_manifest(folder, source="test", cache_version=version)
+    return build
+
+
+@pytest.mark.parametrize("old_version, shown", [(None, "cache_version is missing"), (1, "cache_version is 1")])
+def test_a_cache_written_by_an_older_workbook_is_rebuilt(tmp_path, old_version, shown):
+    calls, logged = [], []
+    final = build_atomically(tmp_path / "m", versioned_build(calls, old_version))
+    assert check_folder(final) is None  # complete, but...
+    problem = check_folder(final, {"cache_version": 2})
+    assert shown in problem and "this version needs 2" in problem
+    build_atomically(tmp_path / "m", versioned_build(calls, 2), expect={"cache_version": 2}, log=logged.append)
+    assert len(calls) == 2 and read_manifest(final)["cache_version"] == 2
+    assert "Rebuilding" in logged[0] and shown in logged[0]
+    build_atomically(tmp_path / "m", versioned_build(calls, 2), expect={"cache_version": 2})
+    assert len(calls) == 2  # the current version is reused
+
+
+def test_a_build_that_forgets_the_expected_entry_is_refused(tmp_path):
+    with pytest.raises(RuntimeError, match="cache_version is missing"):
+        build_atomically(tmp_path / "m", versioned_build([], None), expect={"cache_version": 2})
+    assert not (tmp_path / "m").exists()
+
+
+@contextlib.contextmanager
+def umask(value):
+    old = os.umask(value)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def private_build(folder):
+    """Writes like save_pretrained's temporary files do: a private file renamed into place, and a private folder."""
+    fd, name = tempfile.mkstemp(dir=folder)
+    os.write(fd, b"weights")
+    os.close(fd)
+    os.rename(name, folder / "model.bin")
+    (folder / "sub").mkdir(mode=0o700)
+    (folder / "sub" / "note.txt").write_text("x")
+    os.chmod(folder / "sub" / "note.txt", 0o600)
+    write_manifest(folder, source="test")
+
+
+@pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775),
+                                                        (0o077, 0o600, 0o700)])
+def test_cache_files_get_the_usual_modes_of_the_umask(tmp_path, mask, file_mode, dir_mode):
+    with umask(mask):
+        final = build_atomically(tmp_path / "m", private_build)
+    assert stat.S_IMODE(os.stat(final / "model.bin").st_mode) == file_mode
+    assert stat.S_IMODE(os.stat(final / MANIFEST).st_mode) == file_mode
+    assert stat.S_IMODE(os.stat(final / "sub" / "note.txt").st_mode) == file_mode
+    assert stat.S_IMODE(os.stat(final / "sub").st_mode) == dir_mode
+    assert stat.S_IMODE(os.stat(final).st_mode) == dir_mode
+
+
+def test_a_second_process_says_it_waits_for_the_first_and_ticks(tmp_path, capsys):
+    calls, first_is_building = [], threading.Event()
+    quick = tiny_build(calls)
+
+    def slow_build(folder):
+        first_is_building.set()
+        time.sleep(1.2)
+        quick(folder)
+
+    first = threading.Thread(target=build_atomically, args=(tmp_path / "m", slow_build), kwargs={"log": print})
+    first.start()
+    assert first_is_building.wait(10)
+    logged = []
+    started = time.monotonic()
+    final = build_atomically(tmp_path / "m", tiny_build(calls), log=logged.append, wait_interval=0.1)
+    waited = time.monotonic() - started
+    first.join()
+    assert len(calls) == 1 and check_folder(final) is None  # it waited, then used the first one's build
+    assert waited > 0.5
+    assert len(logged) == 1 and "Another process is preparing m" in logged[0] and "m.lock" in logged[0]
+    ticks = capsys.readouterr().err
+    assert ticks.count("Waiting for the other process") >= 3, ticks  # the clock redraws while it waits
+    assert "done in" in ticks
+
+
+def test_a_held_lock_is_not_needed_to_use_a_complete_cache(tmp_path):
+    final = build_atomically(tmp_path / "m", tiny_build([]))
+    returned = []
+    with FileLock(str(final) + ".lock"):  # another process preparing something, or a lock this user may not open
+        reader = threading.Thread(target=lambda: returned.append(build_atomically(final, tiny_build([]))))
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "a complete cache waited for the lock"
+    assert returned == [final]

@@ -1,7 +1,10 @@
 """Building a cache folder atomically: under a lock, in a temporary sibling, renamed into place when complete.
 
-A folder counts as complete only when its ``workbook-manifest.json`` is present and every file it lists exists
-with the listed size; the manifest is written last, so an interrupted build never looks complete.
+A folder counts as complete only when its ``workbook-manifest.json`` is present, every file it lists exists with
+the listed size, and the manifest carries the values the caller expects (a cache format version, say, so that a
+folder written by an older workbook is rebuilt); the manifest is written last, so an interrupted build never looks
+complete. Finished files get the usual modes (``0o666`` and ``0o777`` less the umask), so a cache shared on a
+classroom server is readable by its other users.
 """
 
 from __future__ import annotations
@@ -10,10 +13,13 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
+
+from .progress import ticking
 
 MANIFEST = "workbook-manifest.json"
 
@@ -32,17 +38,28 @@ def read_manifest(folder: Path) -> dict:
     return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
 
 
-def check_folder(folder: Path) -> str | None:
-    """Return None when ``folder`` is a complete cache, else a sentence saying what is wrong with it."""
+def check_folder(folder: Path, expect: dict | None = None) -> str | None:
+    """Return None when ``folder`` is a complete cache, else a sentence saying what is wrong with it.
+
+    ``expect`` lists manifest entries that must have exactly these values, e.g. ``{"cache_version": 2}``: a folder
+    built by an older version of the workbook lacks the entry or has another value, and counts as not usable.
+    """
     if not folder.is_dir():
         return "it does not exist"
     try:
         manifest = read_manifest(folder)
         files = manifest["files"]
+        if not isinstance(files, dict):
+            raise TypeError(f"'files' is {type(files).__name__}, not a dict")
     except FileNotFoundError:
         return f"it has no {MANIFEST} (an interrupted or foreign build)"
     except (ValueError, KeyError, TypeError) as exc:
-        return f"its {MANIFEST} is unreadable ({exc})"
+        return f"its {MANIFEST} is unreadable ({type(exc).__name__}: {exc})"
+    for key, wanted in (expect or {}).items():
+        found = manifest.get(key)
+        if found != wanted:
+            return (f"it was written by another version of the workbook ({key} is "
+                    f"{'missing' if found is None else repr(found)}, this version needs {wanted!r})")
     for name, size in files.items():
         path = folder / name
         if not path.is_file():
@@ -71,17 +88,24 @@ def _check_content(path: Path) -> str | None:
     return None
 
 
-def build_atomically(final: Path, build: Callable[[Path], None], *, log: Callable[[str], None] = print) -> Path:
+def build_atomically(final: Path, build: Callable[[Path], None], *, expect: dict | None = None,
+                     log: Callable[[str], None] = print, wait_interval: float = 0.5) -> Path:
     """Make sure ``final`` is a complete cache folder, building it with ``build(tmp_folder)`` if it is not.
 
-    ``build`` fills an empty temporary folder next to ``final`` and must end with :func:`write_manifest`. A lock
-    keeps two processes (two kernels, say) from building at once: the second waits, then finds the folder ready.
-    A partial or corrupt ``final`` is reported through ``log`` and rebuilt. On any error the temporary folder is
-    removed and ``final`` is left as it was.
+    ``build`` fills an empty temporary folder next to ``final`` and must end with :func:`write_manifest` (including
+    the entries of ``expect``, see :func:`check_folder`). A complete folder is returned at once, without a lock, so
+    a cache that other users can only read still works. Otherwise a lock keeps two processes (two kernels, say) from
+    building at once: the second one logs that another process is preparing the folder, shows a ticking clock
+    while it waits, then finds the folder ready. A partial, corrupt or outdated ``final`` is reported through
+    ``log`` and rebuilt; readers of the old folder are safe, since the new one replaces it by renames. The finished
+    files get the usual modes (``0o666`` less the umask; folders ``0o777`` less the umask). On any error the
+    temporary folder is removed and ``final`` is left as it was.
     """
+    if check_folder(final, expect) is None:
+        return final
     final.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(final) + ".lock"):
-        problem = check_folder(final)
+    with _locked(final, log, wait_interval):
+        problem = check_folder(final, expect)
         if problem is None:
             return final
         if final.exists():
@@ -90,14 +114,12 @@ def build_atomically(final: Path, build: Callable[[Path], None], *, log: Callabl
             for stale in final.parent.glob(final.name + pattern):
                 shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=final.name + ".tmp-", dir=final.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the finished cache follows the umask
         try:
             build(tmp)
-            problem = check_folder(tmp)
+            problem = check_folder(tmp, expect)
             if problem is not None:
                 raise RuntimeError(f"the freshly built cache is incomplete: {problem}")
+            apply_umask(tmp)  # mkdtemp and the temporary files of some writers are private (0o700, 0o600)
             if final.exists():
                 old = final.with_name(f"{final.name}.old-{os.getpid()}")
                 os.rename(final, old)
@@ -109,3 +131,40 @@ def build_atomically(final: Path, build: Callable[[Path], None], *, log: Callabl
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return final
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+def apply_umask(folder: Path) -> None:
+    """Give ``folder`` and everything under it the modes of a plain ``open()`` or ``mkdir()``.
+
+    That is ``0o666`` (files) or ``0o777`` (folders) less the umask: with the usual umask 022, ``rw-r--r--`` and
+    ``rwxr-xr-x``.
+    """
+    umask = current_umask()
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+@contextmanager
+def _locked(final: Path, log: Callable[[str], None], wait_interval: float):
+    """Hold ``final``'s lock; when another process holds it, say so and show a ticking clock while waiting."""
+    lock = FileLock(str(final) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log(f"Another process is preparing {final.name} (it holds {lock.lock_file}); waiting for it to finish. "
+            "This can take a minute the first time.")
+        with ticking("Waiting for the other process", interval=wait_interval):
+            lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
