@@ -16,10 +16,27 @@ def test_the_seed_messages_are_valid():
     (["hello"], ["messages[0]", "str, not a dict"]),
     ([{"role": "user"}], ["messages[0]", "'content'"]),
     ([{"content": "hi"}], ["messages[0]", "'role'"]),
-    ([{"role": "user", "content": "hi"}, {"role": "bot", "content": "x"}], ["messages[1]", "'bot'", "system, user, assistant"]),
+    ([{"role": "user", "content": "hi"}, {"role": "bot", "content": "x"}],
+     ["messages[1]", "'bot'", "system, user, assistant, tool"]),
     ([{"role": "User", "content": "hi"}], ["lower-case", "'user'"]),
     ([{"role": "user", "content": 42}], ["messages[0]['content']", "int", "str(42)"]),
-    ([{"role": "user", "content": None}], ["NoneType"]),
+    ([{"role": "user", "content": None}], ["NoneType", "as a str", "'type': 'text'"]),
+    ([{"role": "user", "content": {"type": "text", "text": "hi"}}], ["a dict, not a str", "list of text parts"]),
+    # OpenAI-style content parts: text only, and each part well formed
+    ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/cat.png"}}]}],
+     ["messages[0]['content'][0]", "'image_url' part", "reads text only", "Remove the part"]),
+    ([{"role": "user", "content": [{"type": "text", "text": "What is it?"}, {"type": "input_audio"}]}],
+     ["messages[0]['content'][1]", "'input_audio' part"]),
+    ([{"role": "user", "content": []}], ["empty list", "'type': 'text'"]),
+    ([{"role": "user", "content": ["Hello"]}], ["content'][0] is a bare str", "{'type': 'text', 'text': 'Hello'}"]),
+    ([{"role": "user", "content": [{"text": "Hello"}]}], ["without 'type'", "not a content part"]),
+    ([{"role": "user", "content": [{"type": "text", "text": 7}]}], ["'text' is an int"]),
+    # tool calls belong to the assistant and name their function
+    ([{"role": "user", "content": "hi", "tool_calls": []}], ["only an assistant message can call a tool"]),
+    ([{"role": "assistant", "content": None, "tool_calls": "get_weather"}], ["['tool_calls'] is a str"]),
+    ([{"role": "assistant", "content": None, "tool_calls": [{"function": {"arguments": {}}}]}],
+     ["['tool_calls'][0] has no function name"]),
+    ([{"role": "user", "content": None, "tool_calls": [{"function": {"name": "f"}}]}], ["only an assistant"]),
     (None, ["NoneType"]),
 ])
 def test_bad_messages_name_the_problem_and_the_fix(bad, words):
@@ -32,6 +49,38 @@ def test_bad_messages_name_the_problem_and_the_fix(bad, words):
 def test_messages_error_is_a_value_error():
     with pytest.raises(ValueError):
         validate_messages([])
+
+
+def test_bad_content_never_suggests_a_python_repr():
+    for content in ([{"type": "image_url", "image_url": {"url": "x"}}], None, {"text": "hi"}, ["hi"]):
+        with pytest.raises(MessagesError) as caught:
+            validate_messages([{"role": "user", "content": content}])
+        assert "str([" not in str(caught.value) and "str({" not in str(caught.value) and "str(None" not in str(caught.value)
+
+
+def test_text_parts_are_joined_into_the_text_and_the_argument_is_left_alone():
+    parts = [{"type": "text", "text": "Give me a short introduction"}, {"type": "text", "text": "to LLMs."}]
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": parts, "name": "ann"}]
+    checked = validate_messages(messages)
+    assert checked is not messages
+    assert checked == [{"role": "system", "content": "Be brief."},
+                       {"role": "user", "content": "Give me a short introduction\nto LLMs.", "name": "ann"}]
+    assert messages[1]["content"] is parts  # the caller's list is not modified
+    assert checked[0] is messages[0]
+    one = [{"role": "user", "content": [{"type": "text", "text": "Hello"}]}]
+    assert validate_messages(one) == [{"role": "user", "content": "Hello"}]
+
+
+def test_a_tool_call_and_its_result_are_accepted():
+    messages = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+        {"role": "tool", "content": '{"celsius": 21}', "tool_call_id": "call_1"},
+    ]
+    assert validate_messages(messages) is messages
+    with pytest.raises(MessagesError, match="NoneType"):  # without tool_calls, an assistant needs its text
+        validate_messages([{"role": "assistant", "content": None}])
 
 
 def test_all_three_roles_and_multi_turn_are_accepted():
