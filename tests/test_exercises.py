@@ -6,13 +6,16 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from transformers import BatchEncoding
+
 from helpers import exercises as ex
 from helpers import seed_messages
 
 CONFIG = SimpleNamespace(num_attention_heads=14, num_key_value_heads=2, hidden_size=896, num_hidden_layers=24)
 PROMPT = list(range(100, 139))  # 39 prompt ids
-REPLY = list(range(500, 568))  # 68 reply ids
-INPUTS = {"input_ids": torch.tensor([PROMPT]), "attention_mask": torch.ones(1, 39, dtype=torch.long)}
+REPLY = list(range(500, 567)) + [151645]  # 68 reply ids, the last one <|im_end|>
+# What the tokenizer returns: model_inputs.input_ids and model_inputs["input_ids"] both work, as in the notebooks.
+INPUTS = BatchEncoding({"input_ids": torch.tensor([PROMPT]), "attention_mask": torch.ones(1, 39, dtype=torch.long)})
 GENERATED = torch.tensor([PROMPT + REPLY])
 
 
@@ -39,28 +42,68 @@ def test_no_answer_yet_says_so(check, args):
 
 def test_slice_that_kept_the_prompt_says_so_with_the_counts():
     feedback = ex.check_slice(GENERATED[0], INPUTS, GENERATED)
-    assert not feedback
+    assert not feedback and feedback.key == "slice.kept_prompt"
     assert feedback.message == "your slice kept the prompt: expected 68 ids, got 107."
 
 
 def test_slice_that_is_the_prompt_or_cut_in_the_wrong_place():
-    assert "this is the prompt" in ex.check_slice(GENERATED[0][:39], INPUTS, GENERATED).message
-    assert "wrong place" in ex.check_slice(GENERATED[0][40:], INPUTS, GENERATED).message
+    assert ex.check_slice(GENERATED[0][:39], INPUTS, GENERATED).key == "slice.is_prompt"
+    wrong_start = ex.check_slice(GENERATED[0][40:], INPUTS, GENERATED)
+    assert wrong_start.key == "slice.wrong_start" and "starts at position 40" in wrong_start.message
+    assert "shape[1]" in wrong_start.message
+    early = ex.check_slice(GENERATED[0][39:-5], INPUTS, GENERATED)
+    assert early.key == "slice.stops_early" and "5 id(s) before the end" in early.message
+    assert ex.check_slice([7, 8, 9], INPUTS, GENERATED).key == "slice.not_from_row"
 
 
 def test_slice_accepts_the_seed_shape_and_a_tensor():
     assert ex.check_slice([GENERATED[0][39:]], INPUTS, GENERATED)
     assert ex.check_slice(REPLY, INPUTS, GENERATED)
+    assert ex.check_slice(GENERATED[:, 39:], INPUTS, GENERATED)   # both axes sliced: a batch of one
+    assert ex.check_slice(GENERATED[0][INPUTS.input_ids.shape[1]:], INPUTS, GENERATED)
+    assert ex.check_slice(GENERATED[0][len(INPUTS.input_ids[0]):], INPUTS, GENERATED)
 
 
-@pytest.mark.parametrize("answer, words", [
-    ("500 501", "you gave text"),
-    ({"input_ids": [1]}, "take its 'input_ids'"),
-    (3.5, "list of ints or a tensor"),
-])
-def test_slice_of_the_wrong_type(answer, words):
+# The usual mistakes of issue 14, each written as the learner writes it, on a reply that ends with <|im_end|>.
+
+def test_slice_of_the_batch_axis_says_to_take_the_row_first():
+    feedback = ex.check_slice(GENERATED[39:], INPUTS, GENERATED)   # forgot [0]: skips 39 rows of a batch of 1
+    assert not feedback and feedback.key == "slice.batch_axis"
+    assert "(0, 107)" in feedback.message and "(1, 107)" in feedback.message
+    assert "generated_ids[0]" in feedback.message
+
+
+def test_slice_cut_at_the_length_of_the_batch_says_len_counts_rows():
+    answer = GENERATED[0][len(INPUTS.input_ids):]                  # len of the batch is 1
     feedback = ex.check_slice(answer, INPUTS, GENERATED)
-    assert not feedback and words in feedback.message
+    assert not feedback and feedback.key == "slice.len_of_batch"
+    assert "position 1" in feedback.message and ".shape[1]" in feedback.message
+    assert "len(model_inputs.input_ids[0])" in feedback.message
+
+
+def test_slice_that_dropped_the_end_of_turn_names_it():
+    feedback = ex.check_slice(GENERATED[0][39:-1], INPUTS, GENERATED)
+    assert not feedback and feedback.key == "slice.dropped_end"
+    assert "<|im_end|> (151645)" in feedback.message and "skip_special_tokens" in feedback.message
+    cut_off = torch.tensor([PROMPT + REPLY[:-1] + [777]])           # stopped by max_new_tokens: no end id
+    assert ex.check_slice(cut_off[0][39:-1], INPUTS, cut_off).key == "slice.dropped_last"
+
+
+@pytest.mark.parametrize("answer", ["Large language models are...", ["Large language models are..."]])
+def test_slice_given_as_decoded_text_says_to_slice_the_ids(answer):
+    feedback = ex.check_slice(answer, INPUTS, GENERATED)
+    assert not feedback and feedback.key == "slice.text"
+    assert "before anything is decoded" in feedback.message and "tokenizer.encode" not in feedback.message
+
+
+@pytest.mark.parametrize("answer, key", [
+    ({"input_ids": [1]}, "ids.dict"),
+    (3.5, "ids.type"),
+    ([], "slice.empty"),
+])
+def test_slice_of_the_wrong_type(answer, key):
+    feedback = ex.check_slice(answer, INPUTS, GENERATED)
+    assert not feedback and feedback.key == key
 
 
 def test_wrong_numbers_get_a_hint():
@@ -82,6 +125,35 @@ def test_cache_bytes_recognises_missing_values_and_all_heads():
     assert ex.check_cache_bytes(right, CONFIG, torch.bfloat16, 1000)
     assert "keys and values" in ex.check_cache_bytes(right // 2, CONFIG, torch.bfloat16, 1000).message
     assert "key/value heads" in ex.check_cache_bytes(right * 7, CONFIG, torch.bfloat16, 1000).message
+
+
+@pytest.mark.parametrize("system", [
+    "请用一句话回答。",                       # issue 14: a correct Chinese answer was rejected
+    "請用一句話回答。",
+    "回答只用一个句子。",
+    "Answer in one sentence.",
+    "Reply with a single sentence, please.",
+    "Keep every answer to one short sentence.",
+    "Give one-sentence answers.",
+    "Answer in 1 sentence.",
+    "Réponds en une seule phrase.",
+    "Responde en una frase.",
+    "Antworte in einem Satz.",
+    "一文で答えてください。",
+    "한 문장으로 대답하세요.",
+])
+def test_messages_exercise_accepts_one_sentence_in_any_wording(system):
+    feedback = ex.check_one_sentence_chat([{"role": "system", "content": system},
+                                           {"role": "user", "content": "什么是大语言模型？"}])
+    assert feedback, feedback.message
+
+
+@pytest.mark.parametrize("system", ["Answer in three sentences.", "Use a few sentences.", "请用两句话回答。",
+                                    "Be concise.", "用一段话回答。"])
+def test_messages_exercise_rejects_other_lengths(system):
+    feedback = ex.check_one_sentence_chat([{"role": "system", "content": system},
+                                           {"role": "user", "content": "hi"}])
+    assert not feedback and feedback.key == "chat.one_sentence" and repr(system) in feedback.message
 
 
 def test_messages_exercise_names_what_is_missing():
@@ -163,8 +235,12 @@ def test_next_turn_spots_a_missing_reply_and_a_wrong_role():
 def test_padding_side_and_candidates():
     assert "warns" in ex.check_padding_side("right").message
     assert ex.check_padding_side(" Left ")
-    assert ex.check_surviving_candidates(2, torch.tensor([0.5, 0.5, 0.0]))
-    assert "expected 2" in ex.check_surviving_candidates(3, torch.tensor([0.5, 0.5, 0.0])).message
+    probabilities = torch.tensor([0.5, 0.3, 0.2, 0.0, 0.0])
+    assert ex.check_surviving_candidates(3, probabilities)
+    assert ex.check_surviving_candidates(4, probabilities).key == "candidates.too_many"
+    assert ex.check_surviving_candidates(1, probabilities).key == "candidates.too_few"
+    assert ex.check_surviving_candidates(5, probabilities).key == "candidates.vocabulary"
+    assert ex.check_surviving_candidates(0, probabilities).key == "candidates.zero"
 
 
 def test_ceiling_rejects_the_usual_mistakes():
@@ -175,7 +251,7 @@ def test_ceiling_rejects_the_usual_mistakes():
     assert "wrong units" in ex.check_ceiling(30 / per_token, bandwidth, per_token).message
     assert "should be a number" in ex.check_ceiling("97", bandwidth, per_token).message
     wrong = ex.check_ceiling(50.0, bandwidth, per_token)
-    assert not wrong and wrong.message == "expected bandwidth / bytes per token = 97.1 tokens per second, got 50."
+    assert not wrong and wrong.message == "50 is not it: divide the bandwidth (bytes per second) by the bytes read per token."
 
 
 def test_greedy_request_names_the_missing_or_wrong_field():
@@ -192,3 +268,42 @@ def test_greedy_request_names_the_missing_or_wrong_field():
     assert "valid messages" in ex.check_greedy_request({**right, "messages": []}, max_tokens=30).message
     assert "system message" in ex.check_greedy_request({**right, "messages": messages[1:]}, max_tokens=30).message
     assert "stream" in ex.check_greedy_request({**right, "stream": True}, max_tokens=30).message
+
+
+# Wrong answers point at how to find the answer, never at the answer itself (issue 14: "expected 20" gave it away).
+
+@pytest.mark.parametrize("feedback, expected", [
+    (lambda: ex.check_surviving_candidates(10, torch.tensor([0.05] * 20 + [0.0] * 5)), "20"),
+    (lambda: ex.check_queries_per_kv_head(5, CONFIG), "7"),
+    (lambda: ex.check_float32_bytes(123, torch.nn.Linear(10, 10)), "440"),
+    (lambda: ex.check_cache_bytes(12345, CONFIG, torch.bfloat16, 1000), "12,288,000"),
+    (lambda: ex.check_ceiling(50.0, 30e9, 0.309e9), "97"),
+    (lambda: ex.check_thread_count(torch.get_num_threads() + 1), str(torch.get_num_threads())),
+    (lambda: ex.check_encoding([1, 2, 9], "x", SimpleNamespace(encode=lambda text: [1, 2, 3])), "3 "),
+])
+def test_a_wrong_answer_does_not_print_the_expected_one(feedback, expected):
+    result = feedback()
+    assert not result and expected not in result.message
+
+
+def test_first_token_names_the_rank_not_the_answer():
+    logits = torch.tensor([[[0.0, 1.0, 3.0, 2.0]]])
+    tok = SimpleNamespace(decode=lambda ids: f"<{ids[0]}>")
+    feedback = ex.check_first_token(3, logits, tok)
+    assert feedback.key == "first.rank" and "number 2 candidate" in feedback.message
+    assert "<2>" not in feedback.message and " 2," not in feedback.message
+
+
+# The catalogue: every message a check can give lives in MESSAGES under a key (what a translation will supply).
+
+def test_every_message_key_used_exists_and_every_message_is_used():
+    import inspect
+    import re
+
+    source = inspect.getsource(ex)
+    used = set(re.findall(r'_(?:right|wrong)\("([a-z0-9_.]+)"', source))
+    used |= set(re.findall(r'"(candidates\.too_(?:many|few))"', source))
+    assert used <= set(ex.MESSAGES), f"keys without a message: {sorted(used - set(ex.MESSAGES))}"
+    assert set(ex.MESSAGES) - used - {"no_answer"} == set(), "messages that no check gives"
+    assert ex.message_fields("slice.batch_axis") == {"shape", "full_shape", "rows"}
+    assert ex.NO_ANSWER == ex.MESSAGES["no_answer"]

@@ -1,23 +1,186 @@
 """Checks for the exercises at the end of each notebook: specific feedback on a learner's answer.
 
-Every check returns a :class:`Feedback` (truthy when the answer is right) whose message says what was expected and
-what came in, e.g. "your slice kept the prompt: expected 68 ids, got 107". Checks never raise on a wrong answer:
+Every check returns a :class:`Feedback` (truthy when the answer is right) whose message says what is right, or what
+is wrong and how to find the right answer, e.g. "your slice kept the prompt: expected 68 ids, got 107". A wrong
+answer never prints the expected answer itself; it points at how to get it. Checks never raise on a wrong answer:
 wrong types and empty answers get feedback too. The worked solutions are in ``notebooks/90_solutions.ipynb``.
+
+Every message lives in :data:`MESSAGES` under a language-neutral key (``Feedback.key`` says which one was used), so
+that a translated edition only has to supply another catalogue with the same keys and fields.
 """
 
 from __future__ import annotations
 
 import html
+import re
+import string
 from dataclasses import dataclass
 
 from .errors import MessagesError
 from .messages import validate_messages
 
+# The feedback texts, one per key. Fields in braces are filled in by the check; a translation keeps the same fields.
+MESSAGES: dict[str, str] = {
+    "no_answer": "No answer yet: replace None with your answer and run the cell again.",
+    "type.int": "{what} should be a whole number (an int), got {type} {value}.",
+    "type.number": "the ceiling should be a number of tokens per second, got {type} {value}.",
+    "ids.text": "{what} should be token ids (numbers), but you gave text: {text}. Use tokenizer.encode(...) or the "
+                "ids tensor.",
+    "ids.dict": "{what} should be ids, but you gave a dict with keys {keys}: take its 'input_ids'.",
+    "ids.type": "{what} should be a list of ints or a tensor, got {type}.",
+    "ids.match": "{what}: all {count} ids match.",
+    "ids.length": "{what}: expected {expected} ids, got {got}.",
+    "ids.position": "{what}: right length, but position {position} differs (you have {got} there).",
+    # 00
+    "threads.right": "torch uses {expected} threads here.",
+    "threads.wrong": "{value} is not the number torch uses on this machine: ask torch.get_num_threads().",
+    # 01
+    "heads.right": "{query} query heads / {kv} key/value heads = {expected}.",
+    "heads.all_queries": "{value} is the number of query heads; divide it by the number of key/value heads.",
+    "heads.wrong": "{value} is not it: divide config.num_attention_heads by config.num_key_value_heads.",
+    "bytes.right": "{count:,} parameters x 4 bytes = {expected:,} bytes ({gib:.2f} GiB).",
+    "bytes.bfloat16": "that is the size in bfloat16 (2 bytes per parameter); float32 takes 4.",
+    "bytes.count": "that is the number of parameters; multiply by the bytes per float32 number (4).",
+    "bytes.wrong": "{value:,} bytes is not it: count the parameters (sum of p.numel() over model.parameters()) "
+                   "and multiply by 4 bytes.",
+    # 02
+    "special.right": "{token} is id {expected}.",
+    "special.wrong": "{token} is not id {value}{other}; try tokenizer.convert_tokens_to_ids({token_repr}).",
+    # 03
+    "chat.invalid": "not a valid messages list yet: {error}",
+    "chat.system_first": "the first message should be the system message, but it is {role}.",
+    "chat.one_sentence": "the system message should ask for answers of one sentence (in any language); "
+                         "yours says {content}.",
+    "chat.user_last": "the last message should be the user's question, but it is {role}.",
+    "chat.empty_question": "the user's question is empty.",
+    "chat.right": "a valid conversation of {count} messages: system first, asking for one sentence; the user's "
+                  "question last.",
+    # 04
+    "template.type": "expected the rendered text (a str); got {type}. Use tokenize=False.",
+    "template.right": "right: the text ends with {ending}, after the last message; no assistant turn opened.",
+    "template.generation_prompt": "this text still ends with the generation prompt '<|im_start|>assistant\\n': "
+                                  "set add_generation_prompt=False.",
+    "template.wrong": "this is not the template's text for these messages: render `messages` with "
+                      "apply_chat_template(messages, tokenize=False, add_generation_prompt=False).",
+    # 05 and 13
+    "batch.not_inputs": "expected the tokenizer's output, with 'input_ids' and 'attention_mask'.",
+    "batch.lists": "the ids are Python lists: add return_tensors='pt'.",
+    "batch.rows": "expected a batch of {expected} rows, got {got}: pass the list of texts.",
+    "batch.width": "rows should be padded to the longest prompt, {expected} tokens; got {got}.",
+    "batch.right_padding": "the padding is on the right (mask ends with 0): set tokenizer.padding_side = 'left'.",
+    "batch.right": "a {rows} x {width} batch, padded on the left; {padding} padding positions masked with 0.",
+    # 06
+    "generate.slice": "these ids do not start with the prompt: give generate's whole output, not a slice.",
+    "generate.other_prompt": "these ids do not start with the prompt: generate from these model_inputs.",
+    "generate.nothing_new": "no new tokens: did you pass max_new_tokens=0?",
+    "generate.too_long": "{new} new tokens, more than max_new_tokens={limit}.",
+    "generate.right": "{prompt} prompt ids + {new} new ids.",
+    # 07
+    "slice.right": "the reply alone: {count} ids, starting with {start}.",
+    "slice.text": "this is text, not ids: slicing cuts the numbers in generated_ids, before anything is decoded "
+                  "(decoding is notebook 08). Slice generated_ids itself.",
+    "slice.batch_axis": "your slice is empty (shape {shape}): generated_ids has shape {full_shape}, one row per "
+                        "conversation, and slicing its first axis skips whole rows of a batch of {rows}. Take the "
+                        "row first, generated_ids[0], and slice that (or slice the second axis: generated_ids[:, ...]).",
+    "slice.empty": "your slice is empty: it should hold every id generated after the prompt.",
+    "slice.len_of_batch": "you cut at position {cut}: len(model_inputs.input_ids) is the number of rows in the "
+                          "batch ({cut}), not the number of prompt tokens. Use the length of a row: "
+                          "model_inputs.input_ids.shape[1] or len(model_inputs.input_ids[0]).",
+    "slice.dropped_end": "you dropped the last id, {token} ({id}): it belongs to the reply (the model's "
+                         "end-of-turn). Slice to the end, with nothing after the colon; "
+                         "skip_special_tokens=True leaves it out of the text when you decode (notebook 08).",
+    "slice.dropped_last": "you dropped the last id: slice to the end, with nothing after the colon.",
+    "slice.kept_prompt": "your slice kept the prompt: expected {expected} ids, got {got}.",
+    "slice.is_prompt": "this is the prompt ({count} ids), not the reply: keep what comes after the prompt.",
+    "slice.wrong_start": "your slice starts at position {start} of the full row, but the prompt takes the first "
+                         "{prompt} positions: cut at the prompt's length, model_inputs.input_ids.shape[1].",
+    "slice.stops_early": "your slice stops {missing} id(s) before the end of the row: slice to the end, with "
+                         "nothing after the colon.",
+    "slice.not_from_row": "these ids are not a piece of generated_ids: slice the generated_ids of this notebook "
+                          "(generating again, or from other inputs, gives other ids).",
+    # 08
+    "decode.list": "batch_decode returns a list of {count} string(s): take [0].",
+    "decode.type": "expected the reply as a str, got {type}.",
+    "decode.right": "the reply, {count} characters, no control tokens.",
+    "decode.full": "this text starts with 'system': you decoded the full ids; decode the sliced ones.",
+    "decode.special": "the text still contains <|im_end|>: pass skip_special_tokens=True.",
+    "decode.empty": "the text is empty.",
+    "decode.wrong": "this is not the reply decoded from the sliced ids.",
+    # 09
+    "reply.type": "chat should return a str, got {type}: decode and take [0].",
+    "reply.empty": "the reply is empty: did generation stop at once, or did you slice everything off?",
+    "reply.prompt": "the reply still contains the prompt: slice the prompt ids off before decoding.",
+    "reply.special": "the reply contains <|im_end|>: decode with skip_special_tokens=True.",
+    "reply.right": "a reply of {count} characters.",
+    # 10
+    "first.right": "id {expected}, {text}.",
+    "first.first_position": "that is the prediction after the first position; use the last one, logits[0, -1].",
+    "first.rank": "id {value} is the number {rank} candidate at the last position, not the likeliest: take the "
+                  "argmax of logits[0, -1].",
+    "first.wrong": "id {value} is not the argmax of the last position's logits: take logits[0, -1].argmax().",
+    # 11
+    "cache.right": "{layers} layers x 2 (keys, values) x {heads} heads x {head_dim} x {size} bytes x {tokens} "
+                   "tokens = {expected:,} bytes.",
+    "cache.half": "half the expected size: count keys and values (x 2).",
+    "cache.all_heads": "you counted all attention heads; the cache only keeps the key/value heads.",
+    "cache.wrong": "{value:,} bytes is not it: multiply layers x 2 (keys and values) x key/value heads x head_dim "
+                   "x bytes per number x tokens.",
+    # 12
+    "candidates.right": "{expected} tokens can still be drawn.",
+    "candidates.vocabulary": "{value} is the size of the whole vocabulary: count only the entries that keep a "
+                             "probability above 0.",
+    "candidates.zero": "at least one token always survives, or nothing could be drawn: count the entries with "
+                       "probability > 0.",
+    "candidates.too_many": "{value} is more than survive: count the entries with probability > 0, "
+                           "e.g. int((probabilities > 0).sum()).",
+    "candidates.too_few": "{value} is fewer than survive: count the entries with probability > 0, "
+                          "e.g. int((probabilities > 0).sum()).",
+    # 13
+    "side.type": "answer 'left' or 'right', got {type}.",
+    "side.right": "left: every row then ends with its own last prompt token, where the reply starts.",
+    "side.wrong_side": "right padding puts padding between the prompt and the reply; generate warns about it.",
+    "side.other": "answer 'left' or 'right', got {value}.",
+    # 14
+    "turn.invalid": "not a valid messages list: {error}",
+    "turn.right": "{count} messages: the history, the reply as 'assistant', the new question as 'user'.",
+    "turn.missing_reply": "the model's reply is missing: append it as an 'assistant' message before the new "
+                          "question.",
+    "turn.role": "the reply should have the role 'assistant', not {role}.",
+    "turn.history": "the earlier messages changed: keep the history as it was and append to it.",
+    "turn.wrong": "expected {expected} messages ending with the reply and the question; got {got}.",
+    # 30
+    "ceiling.right": "{expected:.1f} tokens per second: no program can decode faster with these weights here.",
+    "ceiling.inverted": "upside down: that is seconds per token. Divide the bandwidth by the bytes per token.",
+    "ceiling.units": "right digits, wrong units: use bytes per second and bytes per token (not GB or MB).",
+    "ceiling.wrong": "{value:g} is not it: divide the bandwidth (bytes per second) by the bytes read per token.",
+    # 40
+    "request.type": "a request body is a dict (it becomes a JSON object), got {type}.",
+    "request.messages": "'messages' is not a valid messages list: {error}",
+    "request.roles": "the messages should start with a system message and end with your question as 'user'.",
+    "request.generate_args": "{fields} are generate() arguments, not OpenAI fields: transformers serve rejects them "
+                             "(HTTP 422). Use temperature, frequency_penalty and max_tokens.",
+    "request.temperature": "without \"temperature\": 0 the server samples, with the temperature 0.7 of "
+                           "generation_config.json; 0 makes it greedy.",
+    "request.penalty": "the server would keep generation_config.json's repetition_penalty of 1.1: "
+                       "\"frequency_penalty\": 0 makes it 1 + 0 = 1.0, as GREEDY does locally.",
+    "request.max_tokens": "ask for at most {limit} new tokens with \"max_tokens\": {limit} (got {got}).",
+    "request.stream": "leave \"stream\" out: this request should come back as one JSON reply.",
+    "request.right": "a greedy request of {count} messages, at most {limit} new tokens.",
+}
+
+NO_ANSWER = MESSAGES["no_answer"]
+
+# Qwen2.5's end ids: a reply that stopped by itself ends with one of them.
+END_IDS = {151645: "<|im_end|>", 151643: "<|endoftext|>"}
+
 
 @dataclass(frozen=True)
 class Feedback:
+    """The result of a check: truthy when the answer is right; ``message`` says why; ``key`` names the message."""
+
     ok: bool
     message: str
+    key: str = ""
 
     def __bool__(self) -> bool:
         return self.ok
@@ -31,56 +194,61 @@ class Feedback:
                 f'<b style="color:{colour}">{mark}</b> {html.escape(self.message)}</div>')
 
 
-def _right(message: str) -> Feedback:
-    return Feedback(True, message)
+def message_fields(key: str) -> set[str]:
+    """The fields (names in braces) that the message ``key`` fills in; a translation must use the same ones."""
+    return {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(MESSAGES[key]) if field}
 
 
-def _wrong(message: str) -> Feedback:
-    return Feedback(False, message)
+def _say(key: str, **fields) -> str:
+    return MESSAGES[key].format(**fields)
 
 
-NO_ANSWER = "No answer yet: replace None with your answer and run the cell again."
+def _right(key: str, **fields) -> Feedback:
+    return Feedback(True, _say(key, **fields), key)
+
+
+def _wrong(key: str, **fields) -> Feedback:
+    return Feedback(False, _say(key, **fields), key)
 
 
 def _as_int(answer, what: str):
     """(value, None) if ``answer`` is an integer, else (None, Feedback explaining the type problem)."""
     if answer is None:
-        return None, _wrong(NO_ANSWER)
+        return None, _wrong("no_answer")
     if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0:
         answer = answer.item()
     if isinstance(answer, bool) or not isinstance(answer, int):
         if isinstance(answer, float) and answer.is_integer():
             return int(answer), None
-        return None, _wrong(f"{what} should be a whole number (an int), got {type(answer).__name__} {answer!r}.")
+        return None, _wrong("type.int", what=what, type=type(answer).__name__, value=repr(answer))
     return answer, None
 
 
 def _as_ids(answer, what: str):
     """(list of ints, None) for a list/tuple/1-D tensor (or a batch of one), else (None, Feedback)."""
     if answer is None:
-        return None, _wrong(NO_ANSWER)
+        return None, _wrong("no_answer")
     if isinstance(answer, str):
-        return None, _wrong(f"{what} should be token ids (numbers), but you gave text: {answer[:40]!r}. "
-                            "Use tokenizer.encode(...) or the ids tensor.")
-    if isinstance(answer, dict):
-        return None, _wrong(f"{what} should be ids, but you gave a dict with keys {sorted(answer)}: "
-                            "take its 'input_ids'.")
+        return None, _wrong("ids.text", what=what, text=repr(answer[:40]))
+    if isinstance(answer, dict) or hasattr(answer, "keys"):
+        return None, _wrong("ids.dict", what=what, keys=sorted(answer.keys()))
     if hasattr(answer, "tolist"):
         answer = answer.tolist()
     if isinstance(answer, (list, tuple)) and len(answer) == 1 and isinstance(answer[0], (list, tuple)):
         answer = answer[0]  # a batch of one
-    if not isinstance(answer, (list, tuple)) or not all(isinstance(i, int) for i in answer):
-        return None, _wrong(f"{what} should be a list of ints or a tensor, got {type(answer).__name__}.")
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                                        for i in answer):
+        return None, _wrong("ids.type", what=what, type=type(answer).__name__)
     return list(answer), None
 
 
 def _compare_ids(got: list[int], expected: list[int], what: str) -> Feedback:
     if got == expected:
-        return _right(f"{what}: all {len(expected)} ids match.")
+        return _right("ids.match", what=what, count=len(expected))
     if len(got) != len(expected):
-        return _wrong(f"{what}: expected {len(expected)} ids, got {len(got)}.")
+        return _wrong("ids.length", what=what, expected=len(expected), got=len(got))
     first = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
-    return _wrong(f"{what}: right length, but position {first} is {got[first]} instead of {expected[first]}.")
+    return _wrong("ids.position", what=what, position=first, got=got[first])
 
 
 # ----------------------------------------------------------------------------------------- 00 environment check
@@ -94,8 +262,8 @@ def check_thread_count(answer) -> Feedback:
         return problem
     expected = torch.get_num_threads()
     if value == expected:
-        return _right(f"torch uses {expected} threads here.")
-    return _wrong(f"torch uses {expected} threads here, not {value}: ask torch.get_num_threads().")
+        return _right("threads.right", expected=expected)
+    return _wrong("threads.wrong", value=value)
 
 
 # ----------------------------------------------------------------------------------------- 01 load the model
@@ -107,11 +275,11 @@ def check_queries_per_kv_head(answer, config) -> Feedback:
         return problem
     expected = config.num_attention_heads // config.num_key_value_heads
     if value == expected:
-        return _right(f"{config.num_attention_heads} query heads / {config.num_key_value_heads} key/value heads "
-                      f"= {expected}.")
+        return _right("heads.right", query=config.num_attention_heads, kv=config.num_key_value_heads,
+                      expected=expected)
     if value == config.num_attention_heads:
-        return _wrong(f"{value} is the number of query heads; divide it by the number of key/value heads.")
-    return _wrong(f"expected {expected}, got {value}: divide num_attention_heads by num_key_value_heads.")
+        return _wrong("heads.all_queries", value=value)
+    return _wrong("heads.wrong", value=value)
 
 
 def check_float32_bytes(answer, model) -> Feedback:
@@ -122,12 +290,12 @@ def check_float32_bytes(answer, model) -> Feedback:
     count = sum(p.numel() for p in model.parameters())
     expected = count * 4
     if value == expected:
-        return _right(f"{count:,} parameters x 4 bytes = {expected:,} bytes ({expected / 2**30:.2f} GiB).")
+        return _right("bytes.right", count=count, expected=expected, gib=expected / 2**30)
     if value == count * 2:
-        return _wrong("that is the size in bfloat16 (2 bytes per parameter); float32 takes 4.")
+        return _wrong("bytes.bfloat16")
     if value == count:
-        return _wrong("that is the number of parameters; multiply by the bytes per float32 number (4).")
-    return _wrong(f"expected {expected:,} bytes, got {value:,}: parameters x 4.")
+        return _wrong("bytes.count")
+    return _wrong("bytes.wrong", value=value)
 
 
 # ----------------------------------------------------------------------------------------- 02 the tokenizer
@@ -147,31 +315,65 @@ def check_special_id(answer, token: str, tokenizer) -> Feedback:
         return problem
     expected = tokenizer.convert_tokens_to_ids(token)
     if value == expected:
-        return _right(f"{token} is id {expected}.")
+        return _right("special.right", token=token, expected=expected)
     other = tokenizer.convert_ids_to_tokens(value) if 0 <= value < len(tokenizer) else None
-    hint = f" ({value} is {other!r})" if other else ""
-    return _wrong(f"{token} is not id {value}{hint}; try tokenizer.convert_tokens_to_ids({token!r}).")
+    return _wrong("special.wrong", token=token, value=value, other=f" ({value} is {other!r})" if other else "",
+                  token_repr=repr(token))
 
 
 # ----------------------------------------------------------------------------------------- 03 messages
 
+# Ways to ask for one sentence, in the languages a learner is likely to write the system message in. Each pattern
+# is searched in the lower-cased text; "sentence" must be singular, so "a few sentences" does not count.
+ONE_SENTENCE_PATTERNS = (
+    r"\b(?:one|1|a|single)(?:[\s,-]+[a-z]+){0,2}?[\s-]+sentence\b",   # one sentence, a single short sentence
+    r"一句",                                                          # 一句话 / 一句話 / 用一句回答
+    r"一个句子|一個句子|单句|單句",
+    r"一文|1文|ひとつの文",                                             # Japanese: 一文で答えて
+    r"한\s*문장",                                                      # Korean
+    r"\bune\s+(?:seule\s+)?phrase\b",                                 # French
+    r"\buna\s+(?:sola\s+|única\s+)?(?:frase|oración)\b",              # Spanish, Italian, Portuguese-ish
+    r"\buma\s+(?:só\s+|única\s+)?frase\b",                            # Portuguese
+    r"\bein(?:em|er|en)?\s+(?:einzigen\s+)?satz\b",                   # German
+    r"одн(?:им|о|ом)\s+предложени",                                   # Russian
+)
+
+
+def asks_for_one_sentence(text: str) -> bool:
+    """True when ``text`` asks for one sentence, in English, Chinese or one of a few other languages."""
+    lowered = text.lower()
+    return any(re.search(pattern, lowered) for pattern in ONE_SENTENCE_PATTERNS)
+
+
+def _text_of(content) -> str:
+    """A message's content as text: a str as it is, OpenAI-style text parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content)
+
+
 def check_one_sentence_chat(answer) -> Feedback:
-    """03: a conversation with a system message asking for one-sentence answers, then a user question."""
+    """03: a conversation with a system message asking for one-sentence answers (in any language), then a
+    user question."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     try:
         validate_messages(answer)
     except MessagesError as error:
-        return _wrong(f"not a valid messages list yet: {error}")
+        return _wrong("chat.invalid", error=error)
     if answer[0]["role"] != "system":
-        return _wrong(f"the first message should be the system message, but it is {answer[0]['role']!r}.")
-    if "sentence" not in answer[0]["content"].lower():
-        return _wrong("the system message should ask for answers of one sentence.")
+        return _wrong("chat.system_first", role=repr(answer[0]["role"]))
+    system = _text_of(answer[0]["content"])
+    if not asks_for_one_sentence(system):
+        shown = system if len(system) <= 80 else system[:77] + "..."
+        return _wrong("chat.one_sentence", content=repr(shown))
     if answer[-1]["role"] != "user":
-        return _wrong(f"the last message should be the user's question, but it is {answer[-1]['role']!r}.")
-    if not answer[-1]["content"].strip():
-        return _wrong("the user's question is empty.")
-    return _right(f"a valid conversation of {len(answer)} messages: system first, the user's question last.")
+        return _wrong("chat.user_last", role=repr(answer[-1]["role"]))
+    if not _text_of(answer[-1]["content"]).strip():
+        return _wrong("chat.empty_question")
+    return _right("chat.right", count=len(answer))
 
 
 # ----------------------------------------------------------------------------------------- 04 the chat template
@@ -179,17 +381,15 @@ def check_one_sentence_chat(answer) -> Feedback:
 def check_without_generation_prompt(answer, messages, tokenizer) -> Feedback:
     """04: the template's text for ``messages`` without the generation prompt."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     if not isinstance(answer, str):
-        return _wrong(f"expected the rendered text (a str); got {type(answer).__name__}. Use tokenize=False.")
+        return _wrong("template.type", type=type(answer).__name__)
     expected = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
     if answer == expected:
-        return _right(f"right: the text ends with {expected[-12:]!r}, after the last message; no assistant turn opened.")
+        return _right("template.right", ending=repr(expected[-12:]))
     if answer == expected + "<|im_start|>assistant\n":
-        return _wrong("this text still ends with the generation prompt '<|im_start|>assistant\\n': "
-                      "set add_generation_prompt=False.")
-    return _wrong("this is not the template's text for these messages: render `messages` with "
-                  "apply_chat_template(messages, tokenize=False, add_generation_prompt=False).")
+        return _wrong("template.generation_prompt")
+    return _wrong("template.wrong")
 
 
 # ----------------------------------------------------------------------------------------- 05 model inputs
@@ -197,22 +397,21 @@ def check_without_generation_prompt(answer, messages, tokenizer) -> Feedback:
 def check_left_padded_batch(answer, texts, tokenizer) -> Feedback:
     """05 and 13: a left-padded batch of ``texts`` with tensors."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     if not hasattr(answer, "keys") or "input_ids" not in answer or "attention_mask" not in answer:
-        return _wrong("expected the tokenizer's output, with 'input_ids' and 'attention_mask'.")
+        return _wrong("batch.not_inputs")
     ids, mask = answer["input_ids"], answer["attention_mask"]
     if not hasattr(ids, "shape"):
-        return _wrong("the ids are Python lists: add return_tensors='pt'.")
+        return _wrong("batch.lists")
     if ids.shape[0] != len(texts):
-        return _wrong(f"expected a batch of {len(texts)} rows, got {ids.shape[0]}: pass the list of texts.")
+        return _wrong("batch.rows", expected=len(texts), got=ids.shape[0])
     lengths = [len(tokenizer(t)["input_ids"]) for t in texts]
     if ids.shape[1] != max(lengths):
-        return _wrong(f"rows should be padded to the longest prompt, {max(lengths)} tokens; got {ids.shape[1]}.")
+        return _wrong("batch.width", expected=max(lengths), got=ids.shape[1])
     short = lengths.index(min(lengths))
     if min(lengths) < max(lengths) and mask[short, -1] == 0:
-        return _wrong("the padding is on the right (mask ends with 0): set tokenizer.padding_side = 'left'.")
-    return _right(f"a {ids.shape[0]} x {ids.shape[1]} batch, padded on the left; "
-                  f"{int((mask == 0).sum())} padding positions masked with 0.")
+        return _wrong("batch.right_padding")
+    return _right("batch.right", rows=ids.shape[0], width=ids.shape[1], padding=int((mask == 0).sum()))
 
 
 # ----------------------------------------------------------------------------------------- 06 generate
@@ -225,37 +424,67 @@ def check_short_generation(answer, model_inputs, max_new_tokens: int) -> Feedbac
     prompt = model_inputs["input_ids"][0].tolist()
     if ids[:len(prompt)] != prompt:
         if len(ids) <= max_new_tokens:
-            return _wrong("these ids do not start with the prompt: give generate's whole output, not a slice.")
-        return _wrong("these ids do not start with the prompt: generate from these model_inputs.")
+            return _wrong("generate.slice")
+        return _wrong("generate.other_prompt")
     new = len(ids) - len(prompt)
     if new == 0:
-        return _wrong("no new tokens: did you pass max_new_tokens=0?")
+        return _wrong("generate.nothing_new")
     if new > max_new_tokens:
-        return _wrong(f"{new} new tokens, more than max_new_tokens={max_new_tokens}.")
-    return _right(f"{len(prompt)} prompt ids + {new} new ids.")
+        return _wrong("generate.too_long", new=new, limit=max_new_tokens)
+    return _right("generate.right", prompt=len(prompt), new=new)
 
 
 # ----------------------------------------------------------------------------------------- 07 slicing
 
+def _is_text(answer) -> bool:
+    return isinstance(answer, str) or (isinstance(answer, (list, tuple)) and len(answer) > 0
+                                       and all(isinstance(a, str) for a in answer))
+
+
 def check_slice(answer, model_inputs, generated_ids) -> Feedback:
-    """07: the generated ids with the prompt sliced off (a list with one tensor, or the ids themselves)."""
+    """07: the generated ids with the prompt sliced off (a list with one tensor, or the ids themselves).
+
+    Recognises the usual mistakes: slicing the batch axis (``generated_ids[39:]``), cutting at the batch's length
+    (``len(model_inputs.input_ids)`` is 1), dropping the end-of-turn id (``[39:-1]``), keeping the prompt, and
+    answering with decoded text instead of ids.
+    """
+    if answer is None:
+        return _wrong("no_answer")
+    if _is_text(answer):
+        return _wrong("slice.text")
     if isinstance(answer, list) and len(answer) == 1 and hasattr(answer[0], "tolist"):
         answer = answer[0]
+    full_shape = tuple(generated_ids.shape)
+    shape = tuple(answer.shape) if hasattr(answer, "shape") else None
+    if shape is not None and len(shape) == 2 and shape[0] == 0:
+        return _wrong("slice.batch_axis", shape=shape, full_shape=full_shape, rows=full_shape[0])
     ids, problem = _as_ids(answer, "Your slice")
     if problem is not None:
         return problem
     full = generated_ids[0].tolist()
     prompt_length = model_inputs["input_ids"].shape[1]
+    rows = model_inputs["input_ids"].shape[0]
     expected = full[prompt_length:]
     if ids == expected:
-        return _right(f"the reply alone: {len(expected)} ids, starting with {expected[:3]}.")
+        return _right("slice.right", count=len(expected), start=expected[:3])
+    if not ids:
+        return _wrong("slice.empty")
     if ids == full:
-        return _wrong(f"your slice kept the prompt: expected {len(expected)} ids, got {len(ids)}.")
+        return _wrong("slice.kept_prompt", expected=len(expected), got=len(ids))
+    if rows != prompt_length and ids == full[rows:]:
+        return _wrong("slice.len_of_batch", cut=rows)
+    if ids == expected[:-1]:
+        if expected[-1] in END_IDS:
+            return _wrong("slice.dropped_end", token=END_IDS[expected[-1]], id=expected[-1])
+        return _wrong("slice.dropped_last")
     if ids == full[:prompt_length]:
-        return _wrong(f"this is the prompt ({prompt_length} ids), not the reply: slice from len(input_ids) on.")
-    if len(ids) != len(expected) and full[-len(ids):] == ids:
-        return _wrong(f"your slice starts at the wrong place: expected {len(expected)} ids, got {len(ids)}; "
-                      f"cut at len(input_ids) = {prompt_length}.")
+        return _wrong("slice.is_prompt", count=prompt_length)
+    if full[-len(ids):] == ids:
+        return _wrong("slice.wrong_start", start=len(full) - len(ids), prompt=prompt_length)
+    if ids == full[prompt_length:prompt_length + len(ids)]:
+        return _wrong("slice.stops_early", missing=len(expected) - len(ids))
+    if len(ids) != len(expected):
+        return _wrong("slice.not_from_row")
     return _compare_ids(ids, expected, "the reply's ids")
 
 
@@ -264,21 +493,21 @@ def check_slice(answer, model_inputs, generated_ids) -> Feedback:
 def check_reply_text(answer, sliced_ids, tokenizer) -> Feedback:
     """08: the reply decoded from the sliced ids, without special tokens."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     if isinstance(answer, list):
-        return _wrong(f"batch_decode returns a list of {len(answer)} string(s): take [0].")
+        return _wrong("decode.list", count=len(answer))
     if not isinstance(answer, str):
-        return _wrong(f"expected the reply as a str, got {type(answer).__name__}.")
+        return _wrong("decode.type", type=type(answer).__name__)
     expected = tokenizer.batch_decode(sliced_ids, skip_special_tokens=True)[0]
     if answer == expected:
-        return _right(f"the reply, {len(expected)} characters, no control tokens.")
+        return _right("decode.right", count=len(expected))
     if answer.startswith("system\n"):
-        return _wrong("this text starts with 'system': you decoded the full ids; decode the sliced ones.")
+        return _wrong("decode.full")
     if "<|im_end|>" in answer:
-        return _wrong("the text still contains <|im_end|>: pass skip_special_tokens=True.")
+        return _wrong("decode.special")
     if not answer.strip():
-        return _wrong("the text is empty.")
-    return _wrong("this is not the reply decoded from the sliced ids.")
+        return _wrong("decode.empty")
+    return _wrong("decode.wrong")
 
 
 # ----------------------------------------------------------------------------------------- 09 the whole pipeline
@@ -286,16 +515,16 @@ def check_reply_text(answer, sliced_ids, tokenizer) -> Feedback:
 def check_chat_reply(answer) -> Feedback:
     """09: what a chat(messages) function returned: the reply alone, as text."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     if not isinstance(answer, str):
-        return _wrong(f"chat should return a str, got {type(answer).__name__}: decode and take [0].")
+        return _wrong("reply.type", type=type(answer).__name__)
     if not answer.strip():
-        return _wrong("the reply is empty: did generation stop at once, or did you slice everything off?")
+        return _wrong("reply.empty")
     if answer.startswith("system\n") or "<|im_start|>" in answer:
-        return _wrong("the reply still contains the prompt: slice the prompt ids off before decoding.")
+        return _wrong("reply.prompt")
     if "<|im_end|>" in answer:
-        return _wrong("the reply contains <|im_end|>: decode with skip_special_tokens=True.")
-    return _right(f"a reply of {len(answer)} characters.")
+        return _wrong("reply.special")
+    return _right("reply.right", count=len(answer))
 
 
 # ----------------------------------------------------------------------------------------- 10-14 under the hood
@@ -308,11 +537,14 @@ def check_first_token(answer, logits, tokenizer) -> Feedback:
     last = logits[0, -1] if logits.ndim == 3 else logits
     expected = int(last.argmax())
     if value == expected:
-        return _right(f"id {expected}, {tokenizer.decode([expected])!r}.")
+        return _right("first.right", expected=expected, text=repr(tokenizer.decode([expected])))
     if logits.ndim == 3 and value == int(logits[0, 0].argmax()):
-        return _wrong("that is the prediction after the first position; use the last one, logits[0, -1].")
-    return _wrong(f"not the argmax of the last position's logits (that is id {expected}, "
-                  f"{tokenizer.decode([expected])!r}).")
+        return _wrong("first.first_position")
+    if 0 <= value < last.shape[-1]:
+        rank = int((last > last[value]).sum()) + 1
+        if rank <= 10:
+            return _wrong("first.rank", value=value, rank=rank)
+    return _wrong("first.wrong", value=value)
 
 
 def check_cache_bytes(answer, config, dtype, tokens: int) -> Feedback:
@@ -326,13 +558,13 @@ def check_cache_bytes(answer, config, dtype, tokens: int) -> Feedback:
     size = torch.finfo(dtype).bits // 8
     expected = config.num_hidden_layers * 2 * config.num_key_value_heads * head_dim * size * tokens
     if value == expected:
-        return _right(f"{config.num_hidden_layers} layers x 2 (keys, values) x {config.num_key_value_heads} heads "
-                      f"x {head_dim} x {size} bytes x {tokens} tokens = {expected:,} bytes.")
+        return _right("cache.right", layers=config.num_hidden_layers, heads=config.num_key_value_heads,
+                      head_dim=head_dim, size=size, tokens=tokens, expected=expected)
     if value == expected // 2:
-        return _wrong("half the expected size: count keys and values (x 2).")
+        return _wrong("cache.half")
     if value == expected * config.num_attention_heads // config.num_key_value_heads:
-        return _wrong("you counted all attention heads; the cache only keeps the key/value heads.")
-    return _wrong(f"expected {expected:,} bytes, got {value:,}.")
+        return _wrong("cache.all_heads")
+    return _wrong("cache.wrong", value=value)
 
 
 def check_surviving_candidates(answer, probabilities) -> Feedback:
@@ -342,63 +574,67 @@ def check_surviving_candidates(answer, probabilities) -> Feedback:
         return problem
     expected = int((probabilities > 0).sum())
     if value == expected:
-        return _right(f"{expected} tokens can still be drawn.")
-    return _wrong(f"{value} is not it: count the entries with probability > 0 (expected {expected}).")
+        return _right("candidates.right", expected=expected)
+    if value == probabilities.shape[-1]:
+        return _wrong("candidates.vocabulary", value=value)
+    if value <= 0:
+        return _wrong("candidates.zero")
+    return _wrong("candidates.too_many" if value > expected else "candidates.too_few", value=value)
 
 
 def check_padding_side(answer) -> Feedback:
     """13: which side to pad on for generation with a decoder-only model."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     if not isinstance(answer, str):
-        return _wrong(f"answer 'left' or 'right', got {type(answer).__name__}.")
+        return _wrong("side.type", type=type(answer).__name__)
     if answer.strip().lower() == "left":
-        return _right("left: every row then ends with its own last prompt token, where the reply starts.")
+        return _right("side.right")
     if answer.strip().lower() == "right":
-        return _wrong("right padding puts padding between the prompt and the reply; generate warns about it.")
-    return _wrong(f"answer 'left' or 'right', got {answer!r}.")
+        return _wrong("side.wrong_side")
+    return _wrong("side.other", value=repr(answer))
 
 
 def check_next_turn(answer, previous, reply: str, question: str) -> Feedback:
     """14: the conversation extended by the assistant's ``reply`` and the user's next ``question``."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     try:
         validate_messages(answer)
     except MessagesError as error:
-        return _wrong(f"not a valid messages list: {error}")
+        return _wrong("turn.invalid", error=error)
     expected = list(previous) + [{"role": "assistant", "content": reply}, {"role": "user", "content": question}]
     if answer == expected:
-        return _right(f"{len(expected)} messages: the history, the reply as 'assistant', the new question as 'user'.")
+        return _right("turn.right", count=len(expected))
     if answer == list(previous) + [{"role": "user", "content": question}]:
-        return _wrong("the model's reply is missing: append it as an 'assistant' message before the new question.")
+        return _wrong("turn.missing_reply")
     if len(answer) == len(expected) and answer[-2].get("role") != "assistant":
-        return _wrong(f"the reply should have the role 'assistant', not {answer[-2].get('role')!r}.")
+        return _wrong("turn.role", role=repr(answer[-2].get("role")))
     if answer[:len(previous)] != list(previous):
-        return _wrong("the earlier messages changed: keep the history as it was and append to it.")
-    return _wrong(f"expected {len(expected)} messages ending with the reply and the question; got {len(answer)}.")
+        return _wrong("turn.history")
+    return _wrong("turn.wrong", expected=len(expected), got=len(answer))
 
 
 def check_ceiling(answer, bandwidth_bytes_per_s: float, bytes_per_token: float) -> Feedback:
     """30: the decoding ceiling in tokens per second, memory bandwidth divided by the bytes read per token."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0:
         answer = answer.item()
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return _wrong(f"the ceiling should be a number of tokens per second, got {type(answer).__name__} {answer!r}.")
+        return _wrong("type.number", type=type(answer).__name__, value=repr(answer))
     expected = bandwidth_bytes_per_s / bytes_per_token
 
     def close(value: float) -> bool:
         return abs(value - expected) <= 0.01 * expected
 
     if close(answer):
-        return _right(f"{expected:.1f} tokens per second: no program can decode faster with these weights here.")
+        return _right("ceiling.right", expected=expected)
     if answer > 0 and close(1 / answer):
-        return _wrong("upside down: that is seconds per token. Divide the bandwidth by the bytes per token.")
+        return _wrong("ceiling.inverted")
     if any(close(answer * factor) for factor in (1e3, 1e6, 1e9, 1e-3, 1e-6, 1e-9)):
-        return _wrong("right digits, wrong units: use bytes per second and bytes per token (not GB or MB).")
-    return _wrong(f"expected bandwidth / bytes per token = {expected:.1f} tokens per second, got {answer:g}.")
+        return _wrong("ceiling.units")
+    return _wrong("ceiling.wrong", value=answer)
 
 
 # ----------------------------------------------------------------------------------------- 40 over HTTP
@@ -406,29 +642,26 @@ def check_ceiling(answer, bandwidth_bytes_per_s: float, bytes_per_token: float) 
 def check_greedy_request(answer, max_tokens: int) -> Feedback:
     """40: the JSON body of a chat request that transformers serve answers greedily, in at most ``max_tokens``."""
     if answer is None:
-        return _wrong(NO_ANSWER)
+        return _wrong("no_answer")
     if not isinstance(answer, dict):
-        return _wrong(f"a request body is a dict (it becomes a JSON object), got {type(answer).__name__}.")
+        return _wrong("request.type", type=type(answer).__name__)
     try:
         validate_messages(answer.get("messages"))
     except MessagesError as error:
-        return _wrong(f"'messages' is not a valid messages list: {error}")
+        return _wrong("request.messages", error=error)
     messages = answer["messages"]
     if messages[0]["role"] != "system" or messages[-1]["role"] != "user":
-        return _wrong("the messages should start with a system message and end with your question as 'user'.")
+        return _wrong("request.roles")
     unknown = sorted(set(answer) & {"do_sample", "repetition_penalty", "max_new_tokens", "top_k"})
     if unknown:
-        return _wrong(f"{unknown} are generate() arguments, not OpenAI fields: transformers serve rejects them "
-                      "(HTTP 422). Use temperature, frequency_penalty and max_tokens.")
+        return _wrong("request.generate_args", fields=unknown)
     if answer.get("temperature") != 0:
-        return _wrong("without \"temperature\": 0 the server samples, with the temperature 0.7 of "
-                      "generation_config.json; 0 makes it greedy.")
+        return _wrong("request.temperature")
     if answer.get("frequency_penalty") != 0:
-        return _wrong("the server would keep generation_config.json's repetition_penalty of 1.1: "
-                      "\"frequency_penalty\": 0 makes it 1 + 0 = 1.0, as GREEDY does locally.")
+        return _wrong("request.penalty")
     asked = answer.get("max_tokens", answer.get("max_completion_tokens"))
     if asked != max_tokens:
-        return _wrong(f"ask for at most {max_tokens} new tokens with \"max_tokens\": {max_tokens} (got {asked!r}).")
+        return _wrong("request.max_tokens", limit=max_tokens, got=repr(asked))
     if answer.get("stream"):
-        return _wrong("leave \"stream\" out: this request should come back as one JSON reply.")
-    return _right(f"a greedy request of {len(messages)} messages, at most {max_tokens} new tokens.")
+        return _wrong("request.stream")
+    return _right("request.right", count=len(messages), limit=max_tokens)
