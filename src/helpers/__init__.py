@@ -18,3 +18,9 @@ __all__ = [
     "SEED_CHINESE_PROMPT", "SEED_MODEL", "SEED_PROMPT", "SEED_PROMPT_IDS", "SEED_SYSTEM_PROMPT", "seed_messages",
     "ModelSource", "chosen_source", "model_path", "parse_model_spec",
 ]
+
+# Inside a Jupyter kernel, a NameError for a variable that an earlier cell defines gets a hint to run the cells
+# above (see helpers.kernel_hints); outside a kernel this does nothing.
+from . import kernel_hints as _kernel_hints  # noqa: E402
+
+_kernel_hints.install()
