@@ -40,3 +40,32 @@ def test_config_and_parameter_tables(packaged_model):
     assert params.loc["total", "parameters"] == 630_167_424
     assert params.loc["embedding table", "parameters"] == 151936 * 896
     assert params.drop(index="total")["parameters"].sum() == params.loc["total", "parameters"]
+
+
+def test_a_tool_call_and_its_result_render_as_qwen_documents_them(packaged_tokenizer):
+    # Qwen2.5's function-calling format: the assistant's call as JSON inside <tool_call>, the result inside
+    # <tool_response> in a user turn (Qwen's docs, "Function Calling"; the Hub template renders the same).
+    messages = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+        {"role": "tool", "content": '{"celsius": 21}'},
+    ]
+    text = render_prompt(messages, packaged_tokenizer)
+    assert text.endswith(
+        "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+        '<|im_start|>assistant\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+        "</tool_call><|im_end|>\n"
+        '<|im_start|>user\n<tool_response>\n{"celsius": 21}\n</tool_response><|im_end|>\n'
+        "<|im_start|>assistant\n")
+
+
+def test_text_parts_render_like_the_joined_text(packaged_tokenizer):
+    parts = [{"role": "system", "content": [{"type": "text", "text": "You are Qwen, created by Alibaba Cloud."},
+                                           {"type": "text", "text": "You are a helpful assistant."}]},
+             {"role": "user", "content": [{"type": "text", "text": seed_messages()[1]["content"]}]}]
+    joined = [{"role": "system", "content": "You are Qwen, created by Alibaba Cloud.\nYou are a helpful assistant."},
+              seed_messages()[1]]
+    assert render_prompt(parts, packaged_tokenizer) == render_prompt(joined, packaged_tokenizer)
+    assert build_inputs([parts[1]], packaged_tokenizer).input_ids.tolist() == \
+        build_inputs([seed_messages()[1]], packaged_tokenizer).input_ids.tolist()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from .conversation import check_fits_context, context_length as model_context_length
+from .errors import ArgumentError
 from .messages import validate_messages
 
 # Greedy decoding: always the most likely next token, so a run is reproducible. The model's published defaults
@@ -18,9 +20,20 @@ def render_prompt(messages, tokenizer) -> str:
     return tokenizer.apply_chat_template(validate_messages(messages), tokenize=False, add_generation_prompt=True)
 
 
-def build_inputs(messages, tokenizer, device="cpu"):
-    """Stages 4-5: render the template, tokenize it as a batch of one, and move the tensors to ``device``."""
-    return tokenizer([render_prompt(messages, tokenizer)], return_tensors="pt").to(device)
+def build_inputs(messages, tokenizer, device="cpu", *, max_new_tokens: int | None = None,
+                 context_length: int | None = None):
+    """Stages 4-5: render the template, tokenize it as a batch of one, and move the tensors to ``device``.
+
+    Given ``context_length`` (and the ``max_new_tokens`` the reply may use, default 0), it raises
+    :class:`helpers.errors.PromptTooLong` when the prompt would not fit, before anything is sent to the model.
+    """
+    _check_tokenizer(tokenizer)
+    inputs = tokenizer([render_prompt(messages, tokenizer)], return_tensors="pt")
+    if context_length is not None:
+        check_int("context_length", context_length, minimum=1)
+        new = 0 if max_new_tokens is None else check_int("max_new_tokens", max_new_tokens, minimum=1)
+        check_fits_context(inputs.input_ids.shape[1], new, context_length)
+    return inputs.to(device)
 
 
 @dataclass
@@ -48,10 +61,19 @@ class Generation:
 
 
 def generate(model, tokenizer, messages, max_new_tokens: int = 256, **generate_kwargs) -> Generation:
-    """Stage 6: run ``model.generate`` on the messages (greedy unless told otherwise) and time it."""
+    """Stage 6: run ``model.generate`` on the messages (greedy unless told otherwise) and time it.
+
+    Bad arguments fail at once with a message that names them: a ``max_new_tokens`` that is not a positive int
+    (:class:`helpers.errors.ArgumentError`), a model and a tokenizer in each other's places, bad messages
+    (:class:`helpers.MessagesError`), or a prompt that with ``max_new_tokens`` more tokens would not fit the
+    model's context (:class:`helpers.errors.PromptTooLong`, raised before the model computes anything).
+    """
     import torch
 
-    inputs = build_inputs(messages, tokenizer, model.device)
+    check_int("max_new_tokens", max_new_tokens, minimum=1)
+    _check_model(model, tokenizer)
+    inputs = build_inputs(messages, tokenizer, model.device, max_new_tokens=max_new_tokens,
+                          context_length=model_context_length(model))
     settings = {**GREEDY, **generate_kwargs}
     started = time.perf_counter()
     with torch.no_grad():
@@ -63,6 +85,40 @@ def generate(model, tokenizer, messages, max_new_tokens: int = 256, **generate_k
 
 
 def chat(messages, model, tokenizer, max_new_tokens: int = 256, **generate_kwargs) -> str:
-    """The whole pipeline: the assistant's reply to ``messages`` as plain text (stages 3 to 9)."""
+    """The whole pipeline: the assistant's reply to ``messages`` as plain text (stages 3 to 9).
+
+    It checks its arguments and the prompt's length first, as :func:`generate` does.
+    """
     result = generate(model, tokenizer, messages, max_new_tokens=max_new_tokens, **generate_kwargs)
     return tokenizer.batch_decode([result.new_ids], skip_special_tokens=True)[0]
+
+
+def check_int(name: str, value, minimum: int | None = None) -> int:
+    """``value`` if it is an int (not a bool) of at least ``minimum``; else an :class:`ArgumentError` naming it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        hint = ""
+        if isinstance(value, str) and value.strip().isdigit():
+            hint = f" Write {name}={int(value)} without quotes."
+        elif isinstance(value, float) and value.is_integer():
+            hint = f" Write {name}={int(value)}."
+        raise ArgumentError(f"{name} must be an int, got {type(value).__name__} {value!r}.{hint}")
+    if minimum is not None and value < minimum:
+        raise ArgumentError(f"{name} must be at least {minimum}, got {value}.")
+    return value
+
+
+def _check_tokenizer(tokenizer) -> None:
+    if not hasattr(tokenizer, "apply_chat_template"):
+        swapped = " (that is the model: the tokenizer comes next)" if hasattr(tokenizer, "generate") else ""
+        raise ArgumentError(
+            f"tokenizer must be a tokenizer with a chat template, got {type(tokenizer).__name__}{swapped}. "
+            "Load both with model, tokenizer = helpers.load_model_and_tokenizer().")
+
+
+def _check_model(model, tokenizer) -> None:
+    if not (hasattr(model, "generate") and hasattr(model, "config")):
+        swapped = " (that is the tokenizer)" if hasattr(model, "apply_chat_template") else ""
+        raise ArgumentError(
+            f"model must be a transformers model with generate(), got {type(model).__name__}{swapped}. "
+            "The order is generate(model, tokenizer, messages) and chat(messages, model, tokenizer).")
+    _check_tokenizer(tokenizer)

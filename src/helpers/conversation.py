@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .errors import PromptTooLong
 from .messages import validate_messages
 
 
@@ -47,3 +48,39 @@ def trim_to_fit(messages, tokenizer, max_tokens: int) -> tuple[list[dict], list[
                 f"{max_tokens} allowed: shorten it or raise the limit")
         dropped.append(rest.pop(0))
     return system + rest, dropped
+
+
+# -- does a prompt fit the context? (one check for the pipeline functions and the chat widget) ------------------
+
+# What the widget tells the learner to do, and what a function call's caller can do.
+WIDGET_FIX = "Press Reset to start a new conversation, or lower max_new_tokens."
+CALL_FIX = ("Shorten the messages (trim_to_fit() drops the oldest turns and keeps the system message), "
+            "or lower max_new_tokens.")
+
+
+def context_length(model) -> int:
+    """The model's context window in tokens, prompt and reply together: ``config.max_position_embeddings``."""
+    return int(model.config.max_position_embeddings)
+
+
+def context_problem(prompt_tokens: int, max_new_tokens: int, context_length: int, fix: str = CALL_FIX) -> str | None:
+    """None when a prompt of ``prompt_tokens`` plus up to ``max_new_tokens`` new ones fits, else the message to show.
+
+    The message gives both counts, the limit, and ``fix`` (what to do about it). The widget shows it in its status
+    line with :data:`WIDGET_FIX`; :func:`check_fits_context` raises it.
+    """
+    if prompt_tokens + max_new_tokens <= context_length:
+        return None
+    return (f"This conversation no longer fits the context: the prompt is {prompt_tokens:,} tokens and "
+            f"max_new_tokens is {max_new_tokens:,}, together more than the model's {context_length:,} tokens. {fix}")
+
+
+def check_fits_context(prompt_tokens: int, max_new_tokens: int, context_length: int, fix: str = CALL_FIX) -> None:
+    """Raise :class:`helpers.errors.PromptTooLong` when the prompt and its reply would not fit the context.
+
+    Call it after tokenizing and before ``generate``: a prompt that does not fit would otherwise run for minutes
+    (attention over tens of thousands of tokens on a CPU) and then fail or produce nonsense.
+    """
+    problem = context_problem(prompt_tokens, max_new_tokens, context_length, fix)
+    if problem is not None:
+        raise PromptTooLong(problem)

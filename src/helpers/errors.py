@@ -19,3 +19,11 @@ class MessagesError(WorkbookError, ValueError):
 
 class ServerError(WorkbookError):
     """A chat server could not be started, reached or used (a taken port, an early exit, a timeout...)."""
+
+
+class ArgumentError(WorkbookError, TypeError, ValueError):
+    """A helper's argument has the wrong type or value (``max_new_tokens="10"``, say); the message names it."""
+
+
+class PromptTooLong(WorkbookError, ValueError):
+    """The prompt and the reply it may grow into do not fit the model's context window."""
