@@ -43,8 +43,8 @@ def test_a_misspelt_workbook_fast_is_refused_with_the_fix(monkeypatch):
 
 
 def test_fast_true_without_torchao_says_how_to_fix(monkeypatch):
-    from helpers import perf
+    from helpers import fastpath
 
-    monkeypatch.setattr(perf, "torchao_available", lambda: False)
+    monkeypatch.setattr(fastpath, "torchao_available", lambda: False)
     with pytest.raises(WorkbookError, match="needs torchao"):
         load_model("packaged", fast=True)

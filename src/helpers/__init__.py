@@ -4,7 +4,7 @@ The notebooks import what they need from here, so each lesson stays short. ``hel
 them.
 """
 
-from . import perf  # noqa: F401  (importing it silences torchao's start-up warnings in every from_pretrained)
+from . import fastpath  # noqa: F401  (importing it silences torchao's start-up warnings in every from_pretrained)
 from .errors import MessagesError, ModelSourceError, PackagedModelError, ServerError, WorkbookError
 from .loading import ModelInfo, describe_model, fast_by_default, load_model, load_model_and_tokenizer, load_tokenizer
 from .messages import ROLES, validate_messages
