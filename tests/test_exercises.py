@@ -156,6 +156,12 @@ def test_messages_exercise_rejects_other_lengths(system):
     assert not feedback and feedback.key == "chat.one_sentence" and repr(system) in feedback.message
 
 
+def test_messages_exercise_reads_openai_style_text_parts():
+    parts = [{"type": "text", "text": "请用"}, {"type": "text", "text": "一句话回答。"}]
+    assert ex.check_one_sentence_chat([{"role": "system", "content": [{"type": "text", "text": "One sentence."}]},
+                                       {"role": "user", "content": parts}])
+
+
 def test_messages_exercise_names_what_is_missing():
     assert "not a valid messages list" in ex.check_one_sentence_chat([{"role": "bot", "content": "x"}]).message
     assert "first message should be the system" in ex.check_one_sentence_chat(

@@ -360,7 +360,7 @@ def check_one_sentence_chat(answer) -> Feedback:
     if answer is None:
         return _wrong("no_answer")
     try:
-        validate_messages(answer)
+        answer = validate_messages(answer)   # text parts come back joined into one string
     except MessagesError as error:
         return _wrong("chat.invalid", error=error)
     if answer[0]["role"] != "system":
