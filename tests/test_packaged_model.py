@@ -1,21 +1,41 @@
 """The real packaged model: its cache, its tokenizer, a load and a short greedy generation."""
 
 import json
+import os
+import stat
 
 import torch
 
 from helpers import SEED_PROMPT_IDS, describe_model, model_path, seed_messages
-from helpers.cache import check_folder
-from helpers.packaged import GENERATION_CONFIG, packaged_model_dir
+from helpers.cache import check_folder, current_umask, read_manifest
+from helpers.packaged import CACHE_VERSION, EXPECTED_MANIFEST, GENERATION_CONFIG, packaged_model_dir
 
 
 def test_the_cache_is_complete_and_carries_the_published_generation_defaults():
     folder = packaged_model_dir()
     assert model_path("packaged") == str(folder)
-    assert check_folder(folder) is None
+    assert check_folder(folder, EXPECTED_MANIFEST) is None
+    assert read_manifest(folder)["cache_version"] == CACHE_VERSION
     saved = json.loads((folder / "generation_config.json").read_text())
     assert saved == GENERATION_CONFIG
     assert saved["eos_token_id"] == [151645, 151643]
+
+
+def test_the_tokenizer_has_the_hubs_special_tokens_and_length(packaged_tokenizer):
+    # Qwen/Qwen2.5-0.5B-Instruct's tokenizer_config.json: no BOS token, model_max_length 131072
+    saved = json.loads((packaged_model_dir() / "tokenizer_config.json").read_text())
+    assert saved["bos_token"] is None and saved["model_max_length"] == 131072
+    tok = packaged_tokenizer
+    assert (tok.bos_token, tok.bos_token_id, tok.model_max_length) == (None, None, 131072)
+    assert (tok.eos_token, tok.pad_token, tok.pad_token_id) == ("<|im_end|>", "<|endoftext|>", 151643)
+    assert tok("Hello")["input_ids"] == tok.convert_tokens_to_ids(["Hello"])  # nothing is added around a text
+
+
+def test_the_cache_files_are_readable_as_the_umask_allows():
+    # the conversion's temporary files are private (0o600); the finished cache must follow the umask instead
+    folder = packaged_model_dir()
+    for path in folder.iterdir():
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~current_umask(), path.name
 
 
 def test_the_seed_messages_render_to_the_seed_ids(packaged_tokenizer):

@@ -33,6 +33,19 @@ DISPLAY_NAME = "Qwen2.5-Coder-0.5B-Instruct"
 SAVED_DTYPE = "bfloat16"
 CACHE_NAME = f"qwen2.5-coder-0.5b-instruct-q4_k_m-{SAVED_DTYPE}"
 
+# The version of what the conversion writes. A cache folder whose manifest records another version (or none) was
+# made by an older workbook and is rebuilt on first use. Raise it whenever the saved files change:
+#   1 (no entry): the first conversion.
+#   2: tokenizer_config.json carries the Hub's bos_token (none) and model_max_length (131072), see below.
+CACHE_VERSION = 2
+EXPECTED_MANIFEST = {"cache_version": CACHE_VERSION}
+
+# What the Hub's Qwen/Qwen2.5-0.5B-Instruct publishes in tokenizer_config.json where the GGUF's conversion writes
+# something else (it gives bos_token "<|endoftext|>" and a model_max_length of 1e30). Qwen's chat template uses no
+# BOS token, so with these values the tokenizer behaves like the seed's: bos_token_id is None, and a text longer
+# than 131,072 tokens gets transformers' usual warning.
+HUB_TOKENIZER_CONFIG = {"bos_token": None, "model_max_length": 131072}
+
 # Qwen2.5-Instruct's published generation defaults (generation_config.json of Qwen/Qwen2.5-0.5B-Instruct).
 GENERATION_CONFIG = {
     "bos_token_id": 151643,
@@ -148,7 +161,16 @@ def convert_gguf(folder: Path, gguf_name: str = GGUF_NAME, dtype: str = SAVED_DT
     with ticking(f"Saving {dtype} safetensors"):
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
+    match_hub_tokenizer_config(folder)
     (folder / "generation_config.json").write_text(json.dumps(GENERATION_CONFIG, indent=2) + "\n")
+
+
+def match_hub_tokenizer_config(folder: Path) -> dict:
+    """Write the Hub's values (:data:`HUB_TOKENIZER_CONFIG`) into ``folder/tokenizer_config.json``; return it."""
+    path = folder / "tokenizer_config.json"
+    config = {**json.loads(path.read_text(encoding="utf-8")), **HUB_TOKENIZER_CONFIG}
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return config
 
 
 def packaged_model_dir(root: Path | None = None) -> Path:
@@ -157,13 +179,16 @@ def packaged_model_dir(root: Path | None = None) -> Path:
 
 
 def ensure_packaged_model(root: Path | None = None) -> Path:
-    """Return the folder of the converted packaged model, joining, checking and converting it on first use."""
+    """Return the folder of the converted packaged model, joining, checking and converting it on first use.
+
+    A folder converted by an older version of the workbook (see :data:`CACHE_VERSION`) is converted again.
+    """
 
     def build(tmp: Path) -> None:
         gguf = join_gguf(tmp / GGUF_NAME)
         convert_gguf(tmp, GGUF_NAME)
         gguf.unlink()
-        write_manifest(tmp, source="packaged", gguf_sha256=GGUF_SHA256, dtype=SAVED_DTYPE,
+        write_manifest(tmp, **EXPECTED_MANIFEST, source="packaged", gguf_sha256=GGUF_SHA256, dtype=SAVED_DTYPE,
                        parts=[f"{p.package}=={PACKAGE_VERSION}" for p in PARTS])
 
-    return build_atomically(packaged_model_dir(root), build)
+    return build_atomically(packaged_model_dir(root), build, expect=EXPECTED_MANIFEST)
