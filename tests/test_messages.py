@@ -19,6 +19,8 @@ def test_the_seed_messages_are_valid():
     ([{"role": "user", "content": "hi"}, {"role": "bot", "content": "x"}],
      ["messages[1]", "'bot'", "system, user, assistant, tool"]),
     ([{"role": "User", "content": "hi"}], ["lower-case", "'user'"]),
+    ([{"role": "developer", "content": "Be brief."}], ["newer name for the system message", "write 'system'"]),
+    ([{"role": "function", "content": "21"}], ["write 'tool'"]),
     ([{"role": "user", "content": 42}], ["messages[0]['content']", "int", "str(42)"]),
     ([{"role": "user", "content": None}], ["NoneType", "as a str", "'type': 'text'"]),
     ([{"role": "user", "content": {"type": "text", "text": "hi"}}], ["a dict, not a str", "list of text parts"]),

@@ -15,6 +15,13 @@ PART_SEPARATOR = "\n"
 
 _EXAMPLE = "[{'role': 'user', 'content': 'Hello!'}]"
 
+# Role names of other chat APIs, and the role Qwen's template knows for them.
+_OTHER_APIS = {
+    "developer": "'developer' is OpenAI's newer name for the system message: write 'system'.",
+    "function": "'function' is OpenAI's old role for a function's result: write 'tool'.",
+    "model": "'model' is Gemini's name for the assistant: write 'assistant'.",
+}
+
 
 def validate_messages(messages) -> list[dict]:
     """Check that ``messages`` is a non-empty list of ``{"role": ..., "content": ...}`` dicts.
@@ -55,6 +62,8 @@ def validate_messages(messages) -> list[dict]:
             hint = ""
             if isinstance(role, str) and role.strip().lower() in ROLES:
                 hint = f" Roles are lower-case: write {role.strip().lower()!r}."
+            elif role in _OTHER_APIS:
+                hint = f" {_OTHER_APIS[role]}"
             raise MessagesError(
                 f"{where}['role'] is {role!r}, an unknown role: use one of {', '.join(ROLES)}.{hint}")
         if "tool_calls" in message:
