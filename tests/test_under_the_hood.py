@@ -103,3 +103,29 @@ def test_captured_warnings_collects_transformers_logs_and_python_warnings():
         logging.getLogger("transformers.generation").warning("right-padding was detected")
         warnings.warn("a python warning")
     assert seen == ["right-padding was detected", "a python warning"]
+
+
+def notebook_function(notebook: str, name: str):
+    """Run the cell of a stored notebook that defines ``name`` and return that function, as the notebook wrote it."""
+    import json
+    from pathlib import Path
+
+    path = next((Path(__file__).resolve().parents[1] / "notebooks").glob(f"{notebook}_*.ipynb"))
+    sources = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    (source,) = [s for s in sources if f"def {name}(" in s]
+    namespace = {"torch": torch}
+    exec(compile(source, f"{path.name}:{name}", "exec"), namespace)
+    return namespace[name]
+
+
+def test_notebook_10s_loop_on_the_page_is_the_helpers_loop(packaged_model, seed_inputs):
+    greedy_decode = notebook_function("10", "greedy_decode")
+    eos_ids = packaged_model.generation_config.eos_token_id
+    on_the_page = greedy_decode(packaged_model, seed_inputs, max_new_tokens=8, eos_ids=eos_ids)
+    helper = greedy_loop(packaged_model, seed_inputs, 8)
+    assert on_the_page == helper.new_ids and len(on_the_page) == 8
+    # the same stop at an end-of-turn id: declare the third token an end of turn
+    stop_at = on_the_page[2]
+    expected = on_the_page[:on_the_page.index(stop_at) + 1]
+    assert greedy_decode(packaged_model, seed_inputs, 8, eos_ids=[stop_at]) == expected
+    assert greedy_loop(packaged_model, seed_inputs, 8, eos_ids=[stop_at]).new_ids == expected
