@@ -160,8 +160,8 @@ def _locked(final: Path, log: Callable[[str], None], wait_interval: float):
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        log(f"Another process is preparing {final.name} (it holds {lock.lock_file}); waiting for it to finish. "
-            "This can take a minute the first time.")
+        log(f"Another process (another kernel, say) is preparing {final.name}; waiting for it to finish. "
+            "The first preparation takes about a minute.")
         with ticking("Waiting for the other process", interval=wait_interval):
             lock.acquire()
     try:
