@@ -142,6 +142,7 @@ def test_styled_tokens_keep_the_columns_that_say_what_the_colours_say(packaged_t
     header, first = text.splitlines()[:2]
     assert header.split() == ["sequence", "position", "id", "BPE", "token", "text", "special", "mask"]
     assert first.split()[-2:] == ["True", "0"]  # the padding row: special, masked out
+    assert "<|endoftext|>" in first  # a control token's text is kept, not taken for an HTML tag
 
 
 def test_style_tokens_refuses_a_table_that_is_not_a_token_table():

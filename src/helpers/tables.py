@@ -52,8 +52,7 @@ class ReadableStyler(Styler):
     def text_rows(self) -> list[list[str]]:
         """The visible cells as strings, header rows first, exactly as the HTML shows them (formats applied)."""
         rendered = self.to_string(sparse_index=False, sparse_columns=False)
-        rows = [line.split(_CELL)[:-1] for line in rendered.split("\n") if _CELL in line]
-        return [[html.unescape(_TAG.sub("", cell)) for cell in row] for row in rows]
+        return [line.split(_CELL)[:-1] for line in rendered.split("\n") if _CELL in line]
 
     def to_text(self) -> str:
         """The table as aligned plain text: what ``repr`` and every non-HTML viewer show."""
