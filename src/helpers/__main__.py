@@ -40,6 +40,14 @@ def prepare(record: bool = True) -> int:
 
 def lab(args: list[str]) -> int:
     prepare()
+    plan = numerics.plan_numerics({**os.environ, numerics.MODE_VARIABLE: "auto"})
+    if plan.mode == "reference" and not plan.environment:
+        print("[lab] numerics: this CPU's own torch kernels are the reference setting; replies will match the stored "
+              "notebooks word for word.", flush=True)
+    else:
+        print("[lab] numerics: the kernels run torch's fastest kernels for this CPU, not the reference setting of the "
+              "stored notebooks, so a generated reply may differ from a stored one after a few tokens "
+              "(notebook 15 shows why).", flush=True)
     root = project_root() or os.getcwd()
     command = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.root_dir={root}", "--LabApp.default_url=/lab/tree/notebooks", *args]

@@ -13,11 +13,14 @@ PROJECT = "qwen-chat-workbook"
 
 
 def pinned_requirements() -> dict[str, str]:
-    """The exact pins this project declares, as {distribution name: version}."""
+    """The exact pins this project declares for this platform, as {distribution name: version}."""
+    from packaging.requirements import Requirement
+
     pins = {}
     for requirement in metadata.requires(PROJECT) or []:
-        if "extra ==" in requirement:
-            continue
+        marker = Requirement(requirement).marker
+        if "extra ==" in requirement or (marker is not None and not marker.evaluate()):
+            continue  # an optional extra, or a package for other platforms only
         match = re.match(r"^([A-Za-z0-9_.-]+)\s*==\s*([^;\s]+)", requirement)
         if match:
             pins[match.group(1)] = match.group(2)
