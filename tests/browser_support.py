@@ -1,8 +1,12 @@
 """A Chromium for the browser test: find one, or install one, or fail saying what to install.
 
 Order of attempts: a system Chromium (``/usr/bin/chromium`` or ``chromium`` on PATH); as root with apt-get, Debian's
-``chromium`` and ``fonts-liberation`` packages; Playwright's own download (``python -m playwright install
-chromium``). The browser test never skips: without a browser it fails with the instruction below.
+``chromium``, ``fonts-liberation`` and ``fonts-wqy-zenhei`` packages; Playwright's own download (``python -m playwright
+install chromium``). The browser test never skips: without a browser it fails with the instruction below.
+
+Chinese text needs a CJK font: Debian's Chromium comes with Latin fonts only and draws Chinese as empty boxes, so a
+screenshot of a Chinese reply would prove nothing. :func:`ensure_cjk_font` checks ``fc-list :lang=zh``, installs
+``fonts-wqy-zenhei`` as root with apt-get, and otherwise fails with the command to run.
 """
 
 from __future__ import annotations
@@ -14,12 +18,18 @@ import sys
 
 import pytest
 
-APT_PACKAGES = ["chromium", "fonts-liberation"]
+CJK_FONT_PACKAGE = "fonts-wqy-zenhei"  # 10 MB; fonts-noto-cjk works too but is about ten times larger
+APT_PACKAGES = ["chromium", "fonts-liberation", CJK_FONT_PACKAGE]
 INSTALL_HINT = (
     "The browser test needs Chromium. Install it with\n"
     f"    sudo apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}   (Debian/Ubuntu)\n"
     "or let Playwright download its own build with\n"
     "    .venv/bin/python -m playwright install chromium\n"
+    "then run the tests again.")
+CJK_FONT_HINT = (
+    "The browser test sends a Chinese message, and Chromium draws Chinese as empty boxes without a CJK font, but "
+    "`fc-list :lang=zh` finds none. Install one with\n"
+    f"    sudo apt-get install -y --no-install-recommends {CJK_FONT_PACKAGE}   (Debian/Ubuntu; or fonts-noto-cjk)\n"
     "then run the tests again.")
 
 # Flags that keep Chromium off the network: every host name except 127.0.0.1 fails to resolve, and the background
@@ -74,14 +84,44 @@ def _run(command: list[str], problems: list[str], timeout: float = 900) -> bool:
     return result.returncode == 0
 
 
+def _is_root_with_apt() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def cjk_fonts() -> list[str]:
+    """The font families fontconfig (which Chromium uses) offers for Chinese: ``fc-list :lang=zh family``."""
+    if shutil.which("fc-list") is None:
+        return []
+    result = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return sorted({line.strip() for line in result.stdout.splitlines() if line.strip()})
+
+
+def ensure_cjk_font() -> list[str]:
+    """The installed CJK font families, installing ``fonts-wqy-zenhei`` if there are none and we may; else fail."""
+    found = cjk_fonts()
+    if found:
+        return found
+    problems: list[str] = []
+    if _is_root_with_apt():
+        print(f"[browser] No CJK font found: installing Debian's {CJK_FONT_PACKAGE} with apt-get.", flush=True)
+        lock_wait = ["-o", "DPkg::Lock::Timeout=300"]
+        command = ["apt-get", *lock_wait, "install", "-y", "--no-install-recommends", CJK_FONT_PACKAGE]
+        if not _run(command, problems):  # the package lists may be missing or stale: update, then try again
+            _run(["apt-get", *lock_wait, "update"], problems) and _run(command, problems)
+        found = cjk_fonts()
+        if found:
+            return found
+    pytest.fail(CJK_FONT_HINT + "\n\nWhat was tried:\n" + "\n".join(f"- {p}" for p in problems or ["nothing"]),
+                pytrace=False)
+
+
 def ensure_chromium() -> str:
     """A Chromium executable for Playwright, installing one if needed; fails the test if none can be had."""
     found = system_chromium()
     if found:
         return found
     problems: list[str] = []
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if is_root and shutil.which("apt-get"):
+    if _is_root_with_apt():
         print(f"[browser] No Chromium found: installing Debian's {' and '.join(APT_PACKAGES)} with apt-get.",
               flush=True)
         lock_wait = ["-o", "DPkg::Lock::Timeout=300"]

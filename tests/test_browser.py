@@ -2,10 +2,18 @@
 
 The test starts JupyterLab on 127.0.0.1 (free port, random token, isolated config, HOME and TMPDIR in a temporary
 folder) on a copy of notebooks/20_chat_widget.ipynb with its outputs cleared, opens it in headless Chromium through
-Playwright, runs all cells, types a message, presses Send and waits for the streamed reply. It prints the time from
-Send to the first streamed text and saves screenshots under test-artifacts/. Then it presses Send again and Stop
-once the reply has started, and checks that the kernel answered Stop while generating. Finally it shuts the server
-down and checks that no server, kernel or browser process is left.
+Playwright, and runs all cells. Then, in the live widget:
+
+- the settings it shows are its own defaults (not the demo cells' greedy, 40-token ones), and the chat-template
+  panel is hidden with its button saying "Show";
+- a message typed and sent with **Enter** (the keyboard shortcut) streams back; it prints the time from Enter to the
+  first streamed text and saves screenshots under test-artifacts/;
+- with the template panel shown, a second message streams: the panel shows the new message while the reply is still
+  being generated, stays within its bounded height, and Stop ends the reply (the kernel answered it mid-generation);
+- a Chinese message gets a reply, and a screenshot of it is kept (test-artifacts/chat_widget_chinese.png): with the
+  CJK font the test makes sure of, its characters render as glyphs, not empty boxes.
+
+Finally it shuts the server down and checks that no server, kernel or browser process is left.
 """
 
 from __future__ import annotations
@@ -29,13 +37,15 @@ import nbformat
 import psutil
 import pytest
 
-from browser_support import CHROMIUM_ARGS, ensure_chromium
+from browser_support import CHROMIUM_ARGS, ensure_chromium, ensure_cjk_font
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "20_chat_widget.ipynb"
 ARTIFACTS = REPO / "test-artifacts"
 MESSAGE = "What is a token in a language model? Answer in one sentence."
 STOP_MESSAGE = "Count from 1 to 200, one number per line."
+CHINESE_MESSAGE = "请用一句话介绍一下iPhone"
+TEMPLATE_HEIGHT_PX = 320  # helpers.widget.TEMPLATE_HEIGHT_PX
 
 # Generous limits: the machine may be slow and shared.
 SERVER_START_S = 120
@@ -56,11 +66,15 @@ CELLS_FINISHED_JS = """() => {
 WATCH_REPLY_JS = """() => {
   const conversation = document.querySelector('.qcw-conversation');
   const watch = window.__qcw = {clicked: null, first: null, lengths: [], before: 0};
-  document.querySelector('button.qcw-send').addEventListener('click', () => {
+  const start = () => {
     watch.clicked = performance.now();
     watch.before = conversation.querySelectorAll('.qcw-assistant').length;
     watch.first = null;
     watch.lengths = [];
+  };
+  document.querySelector('button.qcw-send').addEventListener('click', start, {capture: true});
+  document.querySelector('.qcw-input input').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') start();
   }, {capture: true});
   new MutationObserver(() => {
     if (watch.clicked === null) return;
@@ -261,6 +275,7 @@ def short_tmp():
 def test_chat_widget_in_a_real_browser(short_tmp, monkeypatch):
     started = time.monotonic()
     executable = ensure_chromium()  # before HOME moves, so that a Playwright download lands in the real cache
+    print(f"[browser] CJK fonts: {ensure_cjk_font()[:3]}")
     jupyter, browser = short_tmp / "jupyter", short_tmp / "browser"
     root = jupyter / "root"
     root.mkdir(parents=True)
@@ -294,17 +309,22 @@ def test_chat_widget_in_a_real_browser(short_tmp, monkeypatch):
             expect(chat).to_have_count(1)
             chat.scroll_into_view_if_needed()
             status = page.locator(".qcw-status")
-            expect(status).to_contain_text("New conversation")
+            text_box = page.locator(".qcw-input input")
+            # after Run All the live widget starts with its own settings, not the demo cells' greedy 40 tokens
+            expect(status).to_contain_text("New conversation (sampling: temperature 0.7")
+            expect(status).to_contain_text("max_new_tokens 512")
+            expect(page.locator(".qcw-show-template")).to_have_text("Show the chat template")
+            expect(page.locator(".qcw-template")).to_be_hidden()
             page.evaluate(WATCH_REPLY_JS)
 
-            # a question, streamed in
-            page.locator(".qcw-input textarea").fill(MESSAGE)
-            page.locator("button.qcw-send").click()
+            # a question, sent with Enter, streamed in
+            text_box.fill(MESSAGE)
+            text_box.press("Enter")
             page.wait_for_function("() => window.__qcw.first !== null", timeout=REPLY_S * 1000, polling=50)
             expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
             watch = page.evaluate("() => window.__qcw")
             first_token_s = (watch["first"] - watch["clicked"]) / 1000
-            print(f"[browser] Send -> first streamed text: {first_token_s:.2f} s; status: {status.inner_text()}")
+            print(f"[browser] Enter -> first streamed text: {first_token_s:.2f} s; status: {status.inner_text()}")
             assert status.inner_text().startswith("Done"), status.inner_text()
             users = page.locator(".qcw-conversation .qcw-user .qcw-text")
             replies = page.locator(".qcw-conversation .qcw-assistant .qcw-text")
@@ -312,24 +332,48 @@ def test_chat_widget_in_a_real_browser(short_tmp, monkeypatch):
             expect(replies).to_have_count(1)
             assert replies.first.inner_text().strip(), "the reply is empty"
             assert len(watch["lengths"]) >= 2, f"the reply did not grow while streaming: {watch['lengths']}"
-            expect(page.locator(".qcw-input textarea")).to_have_value("")
+            expect(text_box).to_have_value("")
             chat.screenshot(path=ARTIFACTS / "chat_widget.png")
             page.screenshot(path=ARTIFACTS / "chat_widget_page.png")
             print(f"[browser] reply: {replies.first.inner_text()!r}")
 
-            # Stop, pressed while the reply streams: the kernel must answer it during generation
-            page.locator(".qcw-input textarea").fill(STOP_MESSAGE)
+            # the template panel: shown on request, following the conversation while the reply streams; then Stop
+            page.locator(".qcw-show-template").click()
+            expect(page.locator(".qcw-show-template")).to_have_text("Hide the chat template")
+            panel = page.locator(".qcw-template-text")
+            expect(panel).to_contain_text(MESSAGE)
+            text_box.fill(STOP_MESSAGE)
             page.locator("button.qcw-send").click()
             page.wait_for_function("() => window.__qcw.first !== null", timeout=REPLY_S * 1000, polling=50)
+            expect(panel).to_contain_text(STOP_MESSAGE, timeout=30_000)  # redrawn while the reply streams
+            assert page.locator("button.qcw-stop").is_enabled(), "the reply finished before the panel was checked"
             clicked = time.monotonic()
             page.locator("button.qcw-stop").click()
             expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
             print(f"[browser] Stop -> status {status.inner_text()!r} after {time.monotonic() - clicked:.2f} s")
             assert status.inner_text().startswith("Stopped"), status.inner_text()
+            assert "from the kept cache" in status.inner_text(), "turn 2 did not reuse turn 1's key/value cache"
             expect(users).to_have_text([MESSAGE, STOP_MESSAGE])
             expect(replies).to_have_count(2)
             expect(page.locator("button.qcw-send")).to_be_enabled()
+            height = panel.evaluate("element => element.getBoundingClientRect().height")
+            assert height <= TEMPLATE_HEIGHT_PX + 1, f"the template panel is {height} px tall, not bounded"
             chat.screenshot(path=ARTIFACTS / "chat_widget_stopped.png")
+
+            # Chinese: a new conversation, a Chinese message, and a screenshot of the rendered reply
+            page.locator("button.qcw-reset").click()
+            page.locator(".qcw-show-template").click()
+            expect(page.locator(".qcw-template")).to_be_hidden()
+            text_box.fill(CHINESE_MESSAGE)
+            text_box.press("Enter")
+            expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
+            assert status.inner_text().startswith("Done"), status.inner_text()
+            expect(users).to_have_text([CHINESE_MESSAGE])
+            expect(replies).to_have_count(1)
+            reply = replies.first.inner_text()
+            assert reply.strip(), "the Chinese message got an empty reply"
+            page.locator(".qcw-conversation").screenshot(path=ARTIFACTS / "chat_widget_chinese.png")
+            print(f"[browser] Chinese reply: {reply!r}; screenshot in {ARTIFACTS / 'chat_widget_chinese.png'}")
         except BaseException:
             page.screenshot(path=ARTIFACTS / "chat_widget_failure.png")
             print(f"[browser] failed; screenshot in {ARTIFACTS / 'chat_widget_failure.png'}; "

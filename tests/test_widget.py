@@ -1,4 +1,5 @@
-"""The chat widget's callbacks: send, empty message, stop, reset, context overflow, errors and the template view.
+"""The chat widget's callbacks: send (button and Enter), empty message, stop, reset, settings, seeds, context
+overflow, errors and the template view.
 
 Most tests use the real tokenizer with ``FakeModel``, which "generates" a fixed reply through the same streamer and
 stopping criteria as ``model.generate``, so they run in milliseconds. The last tests use the real packaged model.
@@ -9,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from transformers import Qwen2Config
 
 from helpers import SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, seed_messages
 from helpers.chat import chat
@@ -22,15 +24,17 @@ class FakeModel:
 
     def __init__(self, tokenizer, reply="Hello! How can I help?", context=32768, delay=0.0, endless=False,
                  error=None, error_after=0):
-        self.config = SimpleNamespace(max_position_embeddings=context)
-        self.generation_config = SimpleNamespace(eos_token_id=[IM_END, 151643], temperature=0.7, top_p=0.8)
+        self.config = Qwen2Config(max_position_embeddings=context)  # a real config, as the kept KV cache reads it
+        self.generation_config = SimpleNamespace(eos_token_id=[IM_END, 151643], temperature=0.7, top_p=0.8,
+                                                 top_k=20, repetition_penalty=1.1)
         self.device = torch.device("cpu")
         self.reply_ids = tokenizer(reply).input_ids + ([] if endless else [IM_END])
         self.delay, self.endless, self.error, self.error_after = delay, endless, error, error_after
         self.calls = []
 
     def generate(self, input_ids, attention_mask, streamer, stopping_criteria, max_new_tokens, **settings):
-        self.calls.append({"input_ids": input_ids[0].tolist(), "max_new_tokens": max_new_tokens, **settings})
+        self.calls.append({"input_ids": input_ids[0].tolist(), "max_new_tokens": max_new_tokens,
+                           "torch_seed": torch.initial_seed(), **settings})
         streamer.put(input_ids)  # the prompt, which the streamer skips
         ids = input_ids
         for step in range(max_new_tokens):
@@ -146,6 +150,7 @@ def test_reset_clears_the_conversation_but_keeps_the_settings(make_widget):
     widget.reset_button.click()
     assert widget.messages == [{"role": "system", "content": "Answer in one word."}]
     assert widget.max_new_tokens.value == 7 and widget.last_generation is None
+    assert "max_new_tokens 7" in widget.status_text  # the new conversation says which settings it uses
     assert "No messages yet" in widget.conversation.value
 
 
@@ -192,33 +197,106 @@ def test_error_with_wait_is_shown_not_raised(make_widget):
     assert "ValueError: bad settings" in widget.status_text
 
 
-def test_greedy_and_sampling_settings(make_widget):
+def test_default_decoding_is_the_models_published_sampling(make_widget):
     widget = make_widget()
-    assert widget.temperature.disabled and widget.top_p.disabled
+    assert widget.mode.value == "sampling" and not widget.temperature.disabled and not widget.seed.disabled
     widget.send("Hi", wait=True)
     call = widget.model.calls[-1]
-    assert call["do_sample"] is False and call["repetition_penalty"] == 1.0 and call["max_new_tokens"] == 256
-    assert "temperature" not in call
+    assert call["do_sample"] is True and call["max_new_tokens"] == 512
+    assert (call["temperature"], call["top_p"], call["top_k"], call["repetition_penalty"]) == (0.7, 0.8, 20, 1.1)
+    assert "sampled with seed" in widget.status_text
+
+
+def test_greedy_and_changed_settings_reach_generate(make_widget):
+    widget = make_widget()
+    widget.mode.value = "greedy"
+    assert widget.temperature.disabled and widget.top_p.disabled and widget.seed.disabled
+    widget.send("Hi", wait=True)
+    call = widget.model.calls[-1]
+    assert call["do_sample"] is False and call["repetition_penalty"] == 1.1 and "temperature" not in call
+    assert widget.last_seed is None and "greedy" in widget.status_text
     widget.mode.value = "sampling"
     widget.temperature.value, widget.top_p.value, widget.max_new_tokens.value = 1.2, 0.9, 30
-    assert not widget.temperature.disabled
+    widget.repetition_penalty.value = 1.0
     widget.send("Again", wait=True)
     call = widget.model.calls[-1]
     assert call["do_sample"] is True and call["temperature"] == 1.2 and call["top_p"] == 0.9
-    assert call["max_new_tokens"] == 30 and "repetition_penalty" not in call
+    assert call["max_new_tokens"] == 30 and call["repetition_penalty"] == 1.0
+
+
+def test_every_send_draws_a_new_seed_unless_one_is_typed(make_widget):
+    widget = make_widget()
+    seeds = []
+    for _ in range(3):
+        widget.send("Same question", wait=True)
+        assert widget.model.calls[-1]["torch_seed"] == widget.last_seed  # generate ran with the announced seed
+        assert f"seed {widget.last_seed}" in widget.status_text
+        seeds.append(widget.last_seed)
+    assert len(set(seeds)) == 3
+    widget.seed.value = " 42 "
+    widget.send("Same question", wait=True)
+    widget.send("Same question", wait=True)
+    assert [c["torch_seed"] for c in widget.model.calls[-2:]] == [42, 42] and widget.last_seed == 42
+
+
+def test_a_seed_that_is_not_a_number_is_explained(make_widget):
+    widget = make_widget()
+    widget.seed.value = "forty-two"
+    widget.input.value = "Hi"
+    widget.send_button.click()
+    assert widget.status_text.startswith("The seed 'forty-two' is not a whole number")
+    assert "empty the box" in widget.status_text
+    assert widget.model.calls == [] and widget.turns == [] and widget.input.value == "Hi"
+
+
+def test_enter_in_the_text_box_sends(make_widget):
+    widget = make_widget()
+    widget.input.value = "Sent with Enter"
+    widget.input._handle_custom_msg({"event": "submit"}, [])  # what the browser sends when Enter is pressed
+    assert widget.join(timeout=30)
+    assert widget.messages[-2] == {"role": "user", "content": "Sent with Enter"}
+    assert widget.messages[-1]["content"] == "Hello! How can I help?" and widget.input.value == ""
+
+
+def test_reset_with_defaults_restores_what_the_widget_started_with(make_widget):
+    widget = make_widget()
+    start = widget.settings_summary()
+    assert "temperature 0.7, top_p 0.8, top_k 20, a new seed every Send" in start and "max_new_tokens 512" in start
+    widget.max_new_tokens.value, widget.mode.value, widget.seed.value = 40, "greedy", "3"
+    widget.show_template.value = True
+    widget.reset()  # the Reset button keeps the learner's settings...
+    assert widget.max_new_tokens.value == 40 and "greedy" in widget.status_text and "max_new_tokens 40" in \
+        widget.status_text
+    widget.reset(defaults=True)  # ...reset(defaults=True) puts back the ones the widget started with
+    assert widget.max_new_tokens.value == 512 and widget.mode.value == "sampling" and widget.seed.value == ""
+    assert not widget.show_template.value and widget.template.layout.display == "none"
+    assert widget.status_text == f"New conversation ({start}): type a message and press Enter or Send."
 
 
 def test_template_view_shows_the_prompt_and_its_token_count(make_widget, packaged_tokenizer):
     widget = make_widget()
-    assert widget.template.layout.display == "none"
+    assert not widget.show_template.value and widget.template.layout.display == "none"
+    assert widget.show_template.description == "Show the chat template"
     widget.show_template.value = True
-    assert widget.template.layout.display == "block"
+    assert widget.template.layout.display == "block" and widget.show_template.description == "Hide the chat template"
     assert widget.token_count() == 21  # the system message alone: the first 21 of the seed's 39 ids
     widget.send(SEED_PROMPT, wait=True)
     text = packaged_tokenizer.apply_chat_template(widget.messages, tokenize=False)
     assert widget.token_count() == len(packaged_tokenizer(text).input_ids)
     assert f"{widget.token_count()} tokens</b> of the model's 32,768-token context" in widget.template.value
     assert "&lt;|im_start|&gt;" in widget.template.value and "Hello! How can I help?" in widget.template.value
+    assert "max-height:320px;overflow-y:auto" in widget.template.value  # a bounded panel that scrolls
+
+
+def test_template_view_follows_the_reply_while_it_streams(make_widget):
+    widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.show_template.value = True
+    widget.send("Count forever")
+    wait_for(lambda: widget.template.value.count("tick") >= 5)  # the panel shows the reply as it grows
+    assert widget.busy
+    widget.stop()
+    assert widget.join(timeout=30)
+    assert widget.template.value.count("tick") == widget.messages[-1]["content"].count("tick")
 
 
 def test_empty_system_prompt_gets_the_templates_default(make_widget):
@@ -233,7 +311,7 @@ def test_empty_system_prompt_gets_the_templates_default(make_widget):
 
 def test_plain_text_repr_is_stable(make_widget):
     bundle = make_widget()._repr_mimebundle_()
-    assert bundle["text/plain"].startswith("ChatWidget:")
+    assert bundle["text/plain"].startswith("ChatWidget: run this cell to start the chat.")
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
@@ -241,17 +319,24 @@ def test_every_control_has_a_css_class(make_widget):
     widget = make_widget()
     classes = {cls for w in (widget.input, widget.send_button, widget.stop_button, widget.reset_button,
                              widget.conversation, widget.status, widget.system, widget.mode, widget.temperature,
-                             widget.top_p, widget.max_new_tokens, widget.show_template, widget.template,
-                             widget.view) for cls in w._dom_classes}
+                             widget.top_p, widget.repetition_penalty, widget.seed, widget.max_new_tokens,
+                             widget.show_template, widget.template, widget.view) for cls in w._dom_classes}
     assert {"qcw-input", "qcw-send", "qcw-stop", "qcw-reset", "qcw-conversation", "qcw-status", "qcw-system",
-            "qcw-mode", "qcw-temperature", "qcw-top-p", "qcw-max-new-tokens", "qcw-show-template",
-            "qcw-template", "qcw-chat"} <= classes
+            "qcw-mode", "qcw-temperature", "qcw-top-p", "qcw-repetition-penalty", "qcw-seed", "qcw-max-new-tokens",
+            "qcw-show-template", "qcw-template", "qcw-chat"} <= classes
 
 
 # -- the real packaged model ---------------------------------------------------------------------------------------
 
+def greedy_widget(model, tokenizer, **options):
+    """A widget set to the plain greedy decoding of notebooks 06-09 (no repetition penalty), so replies match chat()."""
+    widget = ChatWidget(model, tokenizer, mode="greedy", **options)
+    widget.repetition_penalty.value = 1.0
+    return widget
+
+
 def test_real_model_streams_the_same_reply_as_chat(packaged_model, packaged_tokenizer):
-    widget = ChatWidget(packaged_model, packaged_tokenizer, max_new_tokens=8)
+    widget = greedy_widget(packaged_model, packaged_tokenizer, max_new_tokens=8)
     pieces = []
     widget.conversation.observe(lambda change: pieces.append(change["new"]), "value")
     reply = widget.send(SEED_PROMPT, wait=True)
@@ -263,9 +348,33 @@ def test_real_model_streams_the_same_reply_as_chat(packaged_model, packaged_toke
 
 
 def test_real_model_stops_after_one_token(packaged_model, packaged_tokenizer):
-    widget = ChatWidget(packaged_model, packaged_tokenizer, max_new_tokens=32)
+    widget = greedy_widget(packaged_model, packaged_tokenizer, max_new_tokens=32)
     widget.send(SEED_PROMPT)
     widget.stop()  # set before the first token is out: generate stops right after it
     assert widget.join(timeout=300)
     assert widget.status_text.startswith("Stopped: 1 new token ")
     assert widget.messages[-1] == {"role": "assistant", "content": "Large"}
+
+
+def test_real_model_second_turn_reads_only_its_new_tokens(packaged_model, packaged_tokenizer):
+    widget = greedy_widget(packaged_model, packaged_tokenizer, max_new_tokens=12)
+    widget.send(SEED_PROMPT, wait=True)
+    assert widget.last_reuse.reused == 0 and widget.last_reuse.computed == 39
+    first = widget.last_generation
+    widget.send("Say it in one sentence.", wait=True)
+    reuse, prompt = widget.last_reuse, widget.last_generation.prompt_ids
+    # the kept cache holds turn 1's prompt and reply (all but the last generated token); turn 2 shares that prefix
+    assert 39 <= reuse.reused <= len(first.full_ids) - 1 and reuse.reused + reuse.computed == len(prompt)
+    assert prompt[:reuse.reused] == first.full_ids[:reuse.reused]
+    assert f"read {reuse.computed} of {len(prompt)} prompt tokens, {reuse.reused} from the kept cache" \
+        in widget.status_text
+    widget.reset()
+    assert len(widget.kv_cache) == 0  # a new conversation starts from an empty cache
+
+
+def test_real_model_same_seed_same_sample(packaged_model, packaged_tokenizer):
+    widget = ChatWidget(packaged_model, packaged_tokenizer, max_new_tokens=12)
+    widget.seed.value = "7"
+    first = widget.send("Name a colour.", wait=True)
+    widget.reset()
+    assert widget.send("Name a colour.", wait=True) == first and widget.last_seed == 7

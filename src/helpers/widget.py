@@ -2,7 +2,7 @@
 
 ``ChatWidget(model, tokenizer)`` shows the conversation, a text box with Send, Stop and Reset, a system-prompt
 box, the decoding settings, and (on request) the chat template with the conversation's token count. Each Send
-runs the workbook's pipeline:
+(the button, or Enter in the text box) runs the workbook's pipeline:
 
 1. the system prompt, the turns so far and your message become a list of ``{"role", "content"}`` dicts, checked
    by :func:`helpers.validate_messages` (notebook 03);
@@ -10,17 +10,25 @@ runs the workbook's pipeline:
 3. the tokenizer turns the text into ``input_ids`` and an ``attention_mask`` (05);
 4. ``model.generate`` runs in a background thread (06) and hands each new token to a ``TextIteratorStreamer``,
    which skips the prompt (the slicing of 07) and decodes without control tokens (08); the widget shows each
-   piece as it arrives;
+   piece as it arrives. The conversation's key/value cache is kept between turns
+   (:class:`helpers.session.ConversationCache`, notebook 14), so each turn reads only its new tokens and the first
+   token comes as quickly on turn 5 as on turn 1;
 5. the finished reply joins the conversation as an ``assistant`` message (09), so the next turn sees it.
 
 Because ``generate`` runs in a thread, the notebook stays responsive: Stop sets a ``threading.Event`` that a
 ``StoppingCriteria`` checks after every new token. ``send(text, wait=True)`` does the same work but returns only
 when the reply is complete, which is what tests and nbval use.
+
+Decoding starts as the model's own published sampling settings (``generation_config.json``: temperature 0.7,
+top_p 0.8, top_k 20, repetition penalty 1.1), the settings the seed's ``generate`` call and chat UIs use: greedy
+decoding of a 0.5B model falls into loops in long replies, Chinese ones above all. Each Send draws a new sample
+(a fresh random seed, shown in the status line) unless a seed is typed into the seed box.
 """
 
 from __future__ import annotations
 
 import html
+import random
 import threading
 import time
 
@@ -28,10 +36,11 @@ import ipywidgets as widgets
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-from .chat import GREEDY, Generation, build_inputs
+from .chat import Generation, build_inputs
 from .messages import validate_messages
 from .rendering import highlight_template
 from .seed import SEED_SYSTEM_PROMPT
+from .session import ConversationCache, Reuse
 
 _LABELS = {"system": "System", "user": "You", "assistant": "Assistant"}
 _BUBBLES = {
@@ -40,6 +49,11 @@ _BUBBLES = {
     "assistant": "margin:6px 15% 6px 0;background:#f3f3f3;border-left:3px solid #2e7d32",
 }
 _STATUS_COLOURS = {"info": "#555", "warning": "#e65100", "error": "#c62828"}
+TEMPLATE_HEIGHT_PX = 320  # the chat-template panel scrolls past this height
+TEMPLATE_REFRESH_S = 0.3  # while a reply streams, the template panel is redrawn at most this often
+PLAIN_TEXT = ("ChatWidget: run this cell to start the chat. (A widget lives in a running kernel: a saved or "
+              "reopened notebook cannot show it until the cell runs again.)")
+SHOW_TEMPLATE, HIDE_TEMPLATE = "Show the chat template", "Hide the chat template"
 
 
 class StopOnEvent(StoppingCriteria):
@@ -52,60 +66,84 @@ class StopOnEvent(StoppingCriteria):
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
+def published_defaults(model) -> dict:
+    """The model's own sampling settings from its ``generation_config`` (Qwen2.5-Instruct: 0.7, 0.8, 20, 1.05-1.1)."""
+    config = model.generation_config
+    return {"temperature": getattr(config, "temperature", None) or 0.7,
+            "top_p": getattr(config, "top_p", None) or 0.8,
+            "top_k": getattr(config, "top_k", None) or 20,
+            "repetition_penalty": getattr(config, "repetition_penalty", None) or 1.1}
+
+
 class ChatWidget:
     """An interactive chat with ``model``; display it in a notebook cell and type.
 
-    The parts are ordinary ipywidgets you can also drive from code: ``input`` (the text box), ``send_button``,
-    ``stop_button``, ``reset_button``, ``system`` (the system prompt), ``mode`` (greedy or sampling),
-    ``temperature``, ``top_p``, ``max_new_tokens``, ``show_template``, and the read-only ``conversation``,
-    ``status`` and ``template``. ``messages`` is the conversation as the model sees it, ``status_text`` the
-    last status line, ``last_generation`` the ids of the last reply (a :class:`helpers.chat.Generation`).
+    The parts are ordinary ipywidgets you can also drive from code: ``input`` (the text box; Enter sends),
+    ``send_button``, ``stop_button``, ``reset_button``, ``system`` (the system prompt), ``mode`` (sampling or
+    greedy), ``temperature``, ``top_p``, ``repetition_penalty``, ``seed`` (empty: a new sample on every Send),
+    ``max_new_tokens``, ``show_template``, and the read-only ``conversation``, ``status`` and ``template``.
+    ``messages`` is the conversation as the model sees it, ``status_text`` the last status line,
+    ``last_generation`` the ids of the last reply (a :class:`helpers.chat.Generation`), ``last_reuse`` how many
+    prompt tokens the kept key/value cache saved, ``last_seed`` the seed of the last sampled reply.
 
-    Problems (an empty message, a conversation too long for the context, an error while generating) are shown
-    in the status line, never raised.
+    Problems (an empty message, a conversation too long for the context, a seed that is not a number, an error
+    while generating) are shown in the status line, never raised.
     """
 
-    def __init__(self, model, tokenizer, system_prompt: str = SEED_SYSTEM_PROMPT, max_new_tokens: int = 256,
-                 context_length: int | None = None):
+    def __init__(self, model, tokenizer, system_prompt: str = SEED_SYSTEM_PROMPT, max_new_tokens: int = 512,
+                 context_length: int | None = None, mode: str = "sampling", reuse_cache: bool = True):
         self.model, self.tokenizer = model, tokenizer
         self.context_length = context_length or model.config.max_position_embeddings
         self.turns: list[dict] = []  # the user and assistant messages; the system prompt lives in its own box
         self.status_text = ""
         self.last_generation: Generation | None = None
+        self.last_reuse: Reuse | None = None
+        self.last_seed: int | None = None
+        self.kv_cache = ConversationCache(model) if reuse_cache else None
         self._stop_event = threading.Event()
         self._busy = False
         self._thread: threading.Thread | None = None
+        self._template_drawn = 0.0
 
-        defaults = model.generation_config
+        published = published_defaults(model)
+        self.defaults = {"mode": mode, "temperature": published["temperature"], "top_p": published["top_p"],
+                         "repetition_penalty": published["repetition_penalty"], "seed": "",
+                         "max_new_tokens": max_new_tokens, "show_template": False}
+        self.top_k = published["top_k"]
         wide = {"description_width": "initial"}
         self.conversation = widgets.HTML().add_class("qcw-conversation")
-        self.input = widgets.Textarea(placeholder="Type a message, then press Send", rows=2,
-                                      layout=widgets.Layout(flex="1 1 auto", width="auto")).add_class("qcw-input")
-        self.send_button = widgets.Button(description="Send", button_style="primary").add_class("qcw-send")
+        self.input = widgets.Text(placeholder="Type a message, then press Enter or Send",
+                                  layout=widgets.Layout(flex="1 1 auto", width="auto")).add_class("qcw-input")
+        self.input.on_msg(self._on_input_message)  # Enter in the box: the browser sends {"event": "submit"}
+        self.send_button = widgets.Button(description="Send", button_style="primary",
+                                          tooltip="Send (or press Enter in the text box)").add_class("qcw-send")
         self.stop_button = widgets.Button(description="Stop", disabled=True).add_class("qcw-stop")
-        self.reset_button = widgets.Button(description="Reset").add_class("qcw-reset")
+        self.reset_button = widgets.Button(description="Reset",
+                                           tooltip="Start a new conversation").add_class("qcw-reset")
         self.status = widgets.HTML().add_class("qcw-status")
         self.system = widgets.Textarea(value=system_prompt, description="System prompt", rows=2, style=wide,
                                        layout=widgets.Layout(width="98%")).add_class("qcw-system")
-        self.mode = widgets.ToggleButtons(options=["greedy", "sampling"], value="greedy",
+        self.mode = widgets.ToggleButtons(options=["sampling", "greedy"], value=mode,
                                           description="Decoding", style=wide).add_class("qcw-mode")
-        self.temperature = widgets.FloatSlider(value=defaults.temperature or 0.7, min=0.05, max=2.0, step=0.05,
-                                               description="temperature", style=wide, disabled=True)
-        self.top_p = widgets.FloatSlider(value=defaults.top_p or 0.8, min=0.05, max=1.0, step=0.05,
-                                         description="top_p", style=wide, disabled=True)
+        self.temperature = widgets.FloatSlider(value=published["temperature"], min=0.05, max=2.0, step=0.05,
+                                               description="temperature", style=wide).add_class("qcw-temperature")
+        self.top_p = widgets.FloatSlider(value=published["top_p"], min=0.05, max=1.0, step=0.05,
+                                         description="top_p", style=wide).add_class("qcw-top-p")
+        self.repetition_penalty = widgets.FloatSlider(
+            value=published["repetition_penalty"], min=1.0, max=1.5, step=0.01, description="repetition_penalty",
+            style=wide).add_class("qcw-repetition-penalty")
+        self.seed = widgets.Text(value="", placeholder="new every Send", description="seed", style=wide,
+                                 layout=widgets.Layout(width="220px")).add_class("qcw-seed")
         self.max_new_tokens = widgets.IntSlider(value=max_new_tokens, min=1, max=2048, description="max_new_tokens",
-                                                style=wide)
-        self.temperature.add_class("qcw-temperature")
-        self.top_p.add_class("qcw-top-p")
-        self.max_new_tokens.add_class("qcw-max-new-tokens")
-        self.show_template = widgets.ToggleButton(description="Show the chat template", icon="code",
+                                                style=wide).add_class("qcw-max-new-tokens")
+        self.show_template = widgets.ToggleButton(value=False, description=SHOW_TEMPLATE, icon="code",
                                                   layout=widgets.Layout(width="240px")).add_class("qcw-show-template")
         self.template = widgets.HTML(layout=widgets.Layout(display="none")).add_class("qcw-template")
 
         self.send_button.on_click(lambda _: self.send())
         self.stop_button.on_click(lambda _: self.stop())
         self.reset_button.on_click(lambda _: self.reset())
-        self.mode.observe(self._on_mode, "value")
+        self.mode.observe(lambda _: self._enable_sampling_controls(), "value")
         self.system.observe(lambda _: self._refresh(), "value")
         self.show_template.observe(lambda _: self._refresh(), "value")
 
@@ -116,17 +154,19 @@ class ChatWidget:
             self.system,
             widgets.HBox([self.mode, self.max_new_tokens]),
             widgets.HBox([self.temperature, self.top_p]),
+            widgets.HBox([self.repetition_penalty, self.seed]),
             self.show_template,
             self.template,
         ], layout=widgets.Layout(border="1px solid #ddd", padding="6px")).add_class("qcw-chat")
+        self._enable_sampling_controls()
         self._refresh()
-        self._say("Ready: type a message and press Send.")
+        self._say(f"Ready ({self.settings_summary()}): type a message and press Enter or Send.")
 
     # -- what a notebook shows -------------------------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.view._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = "ChatWidget: an interactive chat; open the notebook in JupyterLab to see and use it"
+        bundle["text/plain"] = PLAIN_TEXT
         return bundle
 
     @property
@@ -144,6 +184,17 @@ class ChatWidget:
         """How many tokens the conversation so far takes once the chat template has rendered it."""
         return len(self.tokenizer(self._template_text()).input_ids) if self.messages else 0
 
+    def settings_summary(self) -> str:
+        """The decoding settings the next Send will use, in one line (shown when a conversation starts)."""
+        if self.mode.value == "greedy":
+            decoding = "greedy"
+        else:
+            seed = self.seed.value.strip()
+            decoding = (f"sampling: temperature {self.temperature.value:g}, top_p {self.top_p.value:g}, "
+                        f"top_k {self.top_k}, " + (f"seed {seed}" if seed else "a new seed every Send"))
+        return (f"{decoding}, repetition_penalty {self.repetition_penalty.value:g}, "
+                f"max_new_tokens {self.max_new_tokens.value}")
+
     # -- the buttons -------------------------------------------------------------------------------------------
 
     def send(self, text: str | None = None, wait: bool = False) -> str | None:
@@ -158,12 +209,16 @@ class ChatWidget:
         text = self.input.value if text is None else text
         if not text.strip():
             return self._say("Type a message first: an empty message gives the model nothing to answer.", "warning")
+        try:
+            settings, seed = self._settings()
+        except ValueError as exc:
+            return self._say(str(exc), "error")
         messages = self.messages + [{"role": "user", "content": text}]
         try:
             inputs = build_inputs(validate_messages(messages), self.tokenizer, self.model.device)
         except Exception as exc:  # a bad message or a template error: say so in the widget
             return self._say(f"Could not build the prompt: {type(exc).__name__}: {exc}", "error")
-        prompt_tokens, max_new = inputs.input_ids.shape[1], self.max_new_tokens.value
+        prompt_tokens, max_new = inputs.input_ids.shape[1], settings["max_new_tokens"]
         if prompt_tokens + max_new > self.context_length:
             return self._say(
                 f"This conversation no longer fits the context: the prompt is {prompt_tokens:,} tokens and "
@@ -176,8 +231,8 @@ class ChatWidget:
         self._set_busy(True)
         self._say("Generating... (Stop interrupts it)")
         if wait:
-            return self._stream(inputs, self._settings())
-        self._thread = threading.Thread(target=self._stream, args=(inputs, self._settings()), daemon=True)
+            return self._stream(inputs, settings, seed)
+        self._thread = threading.Thread(target=self._stream, args=(inputs, settings, seed), daemon=True)
         self._thread.start()
         return None
 
@@ -189,15 +244,29 @@ class ChatWidget:
         self._stop_event.set()
         self._say("Stopping...")
 
-    def reset(self) -> None:
-        """Stop any running reply and start a new conversation (the system prompt and settings stay)."""
+    def reset(self, defaults: bool = False) -> None:
+        """Stop any running reply and start a new conversation.
+
+        The system prompt and the settings stay as you set them, unless ``defaults=True``, which also puts every
+        setting back to what the widget started with. The status line says which settings the new conversation
+        uses.
+        """
         if self._busy:
             self._stop_event.set()
             self.join(timeout=60)
+        if defaults:
+            self.restore_defaults()
         self.turns = []
-        self.last_generation = None
+        self.last_generation = self.last_reuse = None
+        if self.kv_cache is not None:
+            self.kv_cache.reset()
         self._refresh()
-        self._say("New conversation: type a message and press Send.")
+        self._say(f"New conversation ({self.settings_summary()}): type a message and press Enter or Send.")
+
+    def restore_defaults(self) -> None:
+        """Put every decoding setting (and the template toggle) back to the widget's defaults."""
+        for name, value in self.defaults.items():
+            getattr(self, name).value = value
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for a reply started by ``send()`` (or the Send button) to finish; True if none is running now."""
@@ -207,30 +276,48 @@ class ChatWidget:
 
     # -- generation ----------------------------------------------------------------------------------------------
 
-    def _settings(self) -> dict:
-        """``generate``'s keyword arguments from the controls: greedy, or sampling with temperature and top_p.
+    def _settings(self) -> tuple[dict, int | None]:
+        """``generate``'s keyword arguments from the controls, and the seed to sample with (None when greedy).
 
-        Sampling keeps the model's other published defaults (top_k 20, repetition_penalty 1.1).
+        A seed typed into the box makes every Send draw the same sample; an empty box draws a fresh seed.
         """
+        settings = {"max_new_tokens": self.max_new_tokens.value,
+                    "repetition_penalty": self.repetition_penalty.value}
         if self.mode.value == "greedy":
-            settings = dict(GREEDY)
+            return {**settings, "do_sample": False}, None
+        typed = self.seed.value.strip()
+        if typed:
+            try:
+                seed = int(typed)
+            except ValueError:
+                raise ValueError(f"The seed {typed!r} is not a whole number: type one (e.g. 42) to get the same "
+                                 "sample on every Send, or empty the box for a new sample each time.") from None
         else:
-            settings = {"do_sample": True, "temperature": self.temperature.value, "top_p": self.top_p.value}
-        return {**settings, "max_new_tokens": self.max_new_tokens.value}
+            seed = random.SystemRandom().randrange(2**31)
+        return {**settings, "do_sample": True, "temperature": self.temperature.value, "top_p": self.top_p.value,
+                "top_k": self.top_k}, seed
 
-    def _stream(self, inputs, settings: dict) -> str | None:
+    def _stream(self, inputs, settings: dict, seed: int | None) -> str | None:
         """Run ``generate`` in a thread and add each streamed piece of text to the last (assistant) turn.
 
         Returns the reply, or None when there is none (an error, or Stop before the first piece of text).
         """
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         outcome: dict = {}
+        reuse = None
 
         def generate():
+            nonlocal reuse
             try:
+                extra = {}
+                if self.kv_cache is not None:  # keep the conversation's key/value cache: read only new tokens
+                    reuse = self.kv_cache.prepare(inputs.input_ids)
+                    extra = {"cache": self.kv_cache.cache}
+                if seed is not None:
+                    torch.manual_seed(seed)
                 with torch.no_grad():
                     outcome["ids"] = self.model.generate(
-                        **inputs, streamer=streamer, **settings,
+                        **inputs, streamer=streamer, **settings, **extra,
                         stopping_criteria=StoppingCriteriaList([StopOnEvent(self._stop_event)]))
             except Exception as exc:  # shown in the widget by _finish
                 outcome["error"] = exc
@@ -246,16 +333,23 @@ class ChatWidget:
                     first = time.perf_counter() - started
                 reply["content"] += piece
                 self.conversation.value = self._conversation_html(streaming=True)
+                if self.show_template.value and time.perf_counter() - self._template_drawn > TEMPLATE_REFRESH_S:
+                    self._draw_template()
             worker.join()
         except Exception as exc:
             outcome.setdefault("error", exc)
+        if self.kv_cache is not None:
+            if "ids" in outcome:
+                self.kv_cache.update(outcome["ids"])
+            else:
+                self.kv_cache.reset()  # an error mid-way: the cache may hold positions nobody recorded
         try:
-            return self._finish(inputs, outcome, user, reply, time.perf_counter() - started, first)
+            return self._finish(inputs, outcome, user, reply, time.perf_counter() - started, first, reuse, seed)
         finally:
             self._set_busy(False)  # whatever happened, Send works again
 
-    def _finish(self, inputs, outcome: dict, user: dict, reply: dict, seconds: float,
-                first: float | None) -> str | None:
+    def _finish(self, inputs, outcome: dict, user: dict, reply: dict, seconds: float, first: float | None,
+                reuse: Reuse | None, seed: int | None) -> str | None:
         stopped, error = self._stop_event.is_set(), outcome.get("error")
         usable = error is None and bool(reply["content"])
         if not usable:
@@ -270,28 +364,39 @@ class ChatWidget:
             self.last_generation = Generation(
                 prompt_ids=inputs.input_ids[0].tolist(), full_ids=outcome["ids"][0].tolist(), seconds=seconds,
                 eos_ids=list(eos) if isinstance(eos, (list, tuple)) else [eos])
+            self.last_reuse, self.last_seed = reuse, seed
             count = len(self.last_generation.new_ids)
             tokens = f"{count} new token{'' if count == 1 else 's'}"
             ended = "Stop" if stopped else self.last_generation.stopped_by
             timing = f"in {seconds:.1f} s" + (f", first token after {first:.2f} s" if first is not None else "")
+            prompt = len(self.last_generation.prompt_ids)
+            read = (f"; read {reuse.computed} of {prompt} prompt tokens, {reuse.reused} from the kept cache"
+                    if reuse is not None and reuse.reused else "")
+            how = "greedy" if seed is None else f"sampled with seed {seed}"
             if not reply["content"]:
                 self._say(f"No text came back ({tokens}, ended by {ended}); your message is back in "
                           "the box.", "warning")
             else:
-                self._say(f"{'Stopped' if stopped else 'Done'}: {tokens} {timing}; ended by {ended}.")
+                self._say(f"{'Stopped' if stopped else 'Done'}: {tokens} {timing}; ended by {ended}; "
+                          f"{how}{read}.")
         self._set_busy(False)
         self._refresh()
         return reply["content"] if usable else None
 
     # -- showing it ----------------------------------------------------------------------------------------------
 
+    def _on_input_message(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("event") == "submit":
+            self.send()
+
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.send_button.disabled = busy
         self.stop_button.disabled = not busy
 
-    def _on_mode(self, change) -> None:
-        self.temperature.disabled = self.top_p.disabled = change["new"] == "greedy"
+    def _enable_sampling_controls(self) -> None:
+        greedy = self.mode.value == "greedy"
+        self.temperature.disabled = self.top_p.disabled = self.seed.disabled = greedy
 
     def _say(self, text: str, kind: str = "info") -> None:
         """Show ``text`` in the status line (and keep it in ``status_text``)."""
@@ -317,18 +422,28 @@ class ChatWidget:
                 'line-height:1.45">'
                 f'<div>{"".join(turns)}</div></div>')
 
-    def _refresh(self) -> None:
-        """Redraw the conversation and, when it is switched on, the chat template with its token count."""
-        self.conversation.value = self._conversation_html()
-        self.template.layout.display = "block" if self.show_template.value else "none"
-        if not self.show_template.value:
-            return
+    def _draw_template(self) -> None:
+        """The chat template of the conversation as it is now (a streaming reply included), with its token count."""
+        self._template_drawn = time.perf_counter()
         if not self.messages:
             self.template.value = "<i>No messages yet: the chat template has nothing to render.</i>"
             return
         count = self.token_count()
+        # the same column-reverse trick as the conversation: the panel scrolls, and its newest text stays in view
         self.template.value = (
-            '<div style="line-height:1.45">The conversation as the model reads it (notebook 04); Send adds your '
-            f"message and <code>&lt;|im_start|&gt;assistant</code>. <b>{count:,} tokens</b> of the model's "
-            f"{self.context_length:,}-token context ({count / self.context_length:.1%}).</div>"
-            + highlight_template(self._template_text())._repr_html_())
+            '<div class="qcw-template-count" style="line-height:1.45">The conversation as the model reads it '
+            "(notebook 04); Send adds your message and <code>&lt;|im_start|&gt;assistant</code>. "
+            f"<b>{count:,} tokens</b> of the model's {self.context_length:,}-token context "
+            f"({count / self.context_length:.1%}).</div>"
+            f'<div class="qcw-template-text" style="max-height:{TEMPLATE_HEIGHT_PX}px;overflow-y:auto;'
+            'display:flex;flex-direction:column-reverse">'
+            f"<div>{highlight_template(self._template_text())._repr_html_()}</div></div>")
+
+    def _refresh(self) -> None:
+        """Redraw the conversation and, when it is switched on, the chat template with its token count."""
+        self.conversation.value = self._conversation_html()
+        shown = self.show_template.value
+        self.show_template.description = HIDE_TEMPLATE if shown else SHOW_TEMPLATE
+        self.template.layout.display = "block" if shown else "none"
+        if shown:
+            self._draw_template()

@@ -1,0 +1,186 @@
+"""Time to first token over a five-turn conversation, with and without the key/value cache kept between turns,
+and prefill speed of a long prompt for each weight format.
+
+    .venv/bin/python benchmarks/ttft_benchmark.py                  # both parts (about 3 minutes on 2 quiet cores)
+    .venv/bin/python benchmarks/ttft_benchmark.py --skip-prefill   # only the turn-by-turn table
+    .venv/bin/python benchmarks/ttft_benchmark.py --wait-for-quiet 300
+
+Part 1 has a conversation of five questions, greedy, with replies of up to --reply-tokens tokens. Each turn is
+generated twice, in the same process and on the same model (the workbook's default, what ``load_model()`` gives):
+
+- *whole prompt*: ``generate`` reads the whole conversation again, as notebooks 06-14 do;
+- *kept cache*: a :class:`helpers.session.ConversationCache` keeps the key/value cache from the turns before,
+  so ``generate`` reads only the tokens that are new (this turn's question, and the end of the previous reply).
+
+Time to first token is measured from the ``generate`` call to the first call of a ``StoppingCriteria`` (which runs
+once the first new token is chosen): tokenizing is not included, prefill and the first step are
+(:func:`helpers.session.time_turns`, which notebook 14 uses too).
+
+Part 2 times one forward pass over a prompt of --prefill-tokens tokens (the prefill a turn pays without the kept
+cache) and over --short-tokens tokens (about what one turn adds with it), for each weight format, each in a fresh
+process: median of --repeats runs after a warm-up.
+
+Timings move with any other work on the machine (2 cores: one busy core slows everything down several times), so
+the script prints how many cores other processes kept busy while it ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+QUESTIONS = [
+    "Give me a short introduction to large language model.",
+    "Now say it in one sentence, in Chinese.",
+    "What is a token, and how many tokens does a short English sentence take?",
+    "Why do models have a maximum context length?",
+    "Summarise our conversation so far in three bullet points.",
+]
+
+
+def wait_for_quiet(seconds: float, threshold: float = 10.0) -> bool:
+    """Wait up to ``seconds`` until the whole machine's CPU use, over 3 s, is under ``threshold`` percent."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if psutil.cpu_percent(interval=3) < threshold:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
+def ttft_table(reply_tokens: int) -> None:
+    import torch
+
+    from helpers import load_model_and_tokenizer
+    from helpers.loading import weights_format
+    from helpers.session import time_turns
+
+    model, tokenizer = load_model_and_tokenizer()
+    print(f"model weights: {weights_format(model)}; torch threads: {torch.get_num_threads()}")
+    time_turns(model, tokenizer, QUESTIONS[:2], keep_cache=True, max_new_tokens=4)  # warm-up
+    busy, started = _busy_cpu_seconds(), time.perf_counter()
+    whole = time_turns(model, tokenizer, QUESTIONS, keep_cache=False, max_new_tokens=reply_tokens)
+    kept = time_turns(model, tokenizer, QUESTIONS, keep_cache=True, max_new_tokens=reply_tokens)
+    other = _other_load(busy, started)
+    print(f"\nTime to first token per turn (greedy, replies of up to {reply_tokens} tokens; other load "
+          f"{other:.2f} cores):\n")
+    print("| turn | prompt tokens | whole prompt: read | TTFT | vs turn 1 | kept cache: read | TTFT | vs turn 1 "
+          "| same reply |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    first_whole, first_kept = whole[0]["first token s"], kept[0]["first token s"]
+    for a, b in zip(whole, kept):
+        print(f"| {a['turn']} | {a['prompt tokens']} | {a['read']} | {a['first token s']:.2f} s "
+              f"| {a['first token s'] / first_whole:.2f}x | {b['read']} | {b['first token s']:.2f} s "
+              f"| {b['first token s'] / first_kept:.2f}x | {'yes' if a['new_ids'] == b['new_ids'] else 'no'} |")
+    ratio = kept[-1]["first token s"] / first_kept
+    print(f"\nWith the kept cache, turn {len(kept)} took {ratio:.2f}x turn 1's time to first token (target 1.5x: "
+          f"{'met' if ratio <= 1.5 else 'missed'}); without it {whole[-1]['first token s'] / first_whole:.2f}x.")
+    if any(a["prompt tokens"] != b["prompt tokens"] for a, b in zip(whole, kept)):
+        print("(The two runs' prompts differ after a reply that differed: see 'same reply'.)")
+
+
+def prefill_one(fmt: str, lengths: list[int], repeats: int) -> dict:
+    """In this process: load the model in ``fmt`` and time one forward pass over prompts of ``lengths`` tokens."""
+    import torch
+
+    from helpers import load_model, load_tokenizer
+    from helpers.perf import to_format
+
+    tokenizer = load_tokenizer()
+    model = load_model(fast=False) if fmt != "int4" else load_model()
+    if fmt != "int4":
+        model = to_format(model, fmt)
+    text = " ".join(QUESTIONS) * 40
+    ids = tokenizer(text, return_tensors="pt").input_ids
+    result = {"format": fmt}
+    with torch.no_grad():
+        model(input_ids=ids[:, :16])  # warm-up
+        for length in lengths:
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                model(input_ids=ids[:, :length])
+                times.append(time.perf_counter() - started)
+            result[length] = statistics.median(times)
+    return result
+
+
+def prefill_table(formats: list[str], lengths: list[int], repeats: int) -> None:
+    rows = []
+    busy, started = _busy_cpu_seconds(), time.perf_counter()
+    for fmt in formats:
+        command = [sys.executable, __file__, "--prefill-format", fmt, "--repeats", str(repeats),
+                   "--prefill-lengths", ",".join(map(str, lengths))]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{fmt}: failed\n{done.stderr[-2000:]}")
+            continue
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    other = _other_load(busy, started, own_children=True)
+    print(f"\nPrefill: one forward pass over the prompt, median of {repeats} after a warm-up, each format in a fresh "
+          f"process (other load {other:.2f} cores):\n")
+    header = " | ".join(f"{n} tokens | tok/s" for n in lengths)
+    print(f"| format | {header} |")
+    print("|---|" + "---|---|" * len(lengths))
+    for row in rows:
+        cells = " | ".join(f"{row[str(n)]:.2f} s | {n / row[str(n)]:.0f}" for n in lengths)
+        print(f"| {row['format']} | {cells} |")
+
+
+def _busy_cpu_seconds() -> float:
+    import psutil
+
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def _other_load(busy_before: float, started: float, own_children: bool = False) -> float:
+    """Cores that other processes kept busy since ``started`` (ours and, optionally, our children excluded)."""
+    import psutil
+
+    ours = psutil.Process().cpu_times()
+    own = ours.user + ours.system + (ours.children_user + ours.children_system if own_children else 0.0)
+    elapsed = time.perf_counter() - started
+    # our own CPU time since the start is not known exactly for the parent; subtract all of it (an upper bound)
+    return max(0.0, (_busy_cpu_seconds() - busy_before - own) / elapsed) if elapsed > 0 else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reply-tokens", type=int, default=64, help="max_new_tokens of each reply (default 64)")
+    parser.add_argument("--formats", default="int4,bfloat16,float32", help="formats for the prefill table")
+    parser.add_argument("--prefill-lengths", default="300,50", help="prompt lengths to prefill (default 300,50)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-prefill", action="store_true")
+    parser.add_argument("--skip-ttft", action="store_true")
+    parser.add_argument("--wait-for-quiet", type=float, default=0, metavar="SECONDS")
+    parser.add_argument("--prefill-format", help=argparse.SUPPRESS)  # internal: one format, in a child process
+    args = parser.parse_args(argv)
+    os.environ.setdefault("WORKBOOK_MODEL", "packaged")
+    lengths = [int(n) for n in args.prefill_lengths.split(",")]
+    if args.prefill_format:
+        print(json.dumps(prefill_one(args.prefill_format, lengths, args.repeats)))
+        return 0
+    from helpers.perf import quiet_torchao
+
+    quiet_torchao()
+    if args.wait_for_quiet and not wait_for_quiet(args.wait_for_quiet):
+        print(f"(the machine was still busy after {args.wait_for_quiet:.0f} s of waiting)")
+    if not args.skip_ttft:
+        ttft_table(args.reply_tokens)
+    if not args.skip_prefill:
+        prefill_table(args.formats.split(","), lengths, args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
