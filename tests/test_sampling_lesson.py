@@ -1,0 +1,61 @@
+"""Notebook 12 writes temperature, top-k, top-p and the repetition penalty out by hand; helpers.sampling.reshape
+runs transformers' own logits processors (what generate(do_sample=True) uses). The two must agree."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers.sampling import reshape
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "12_sampling.ipynb"
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    """The notebook's own functions, taken from the cells that define them (no model needed)."""
+    cells = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    namespace = {"torch": torch}
+    defining = [source for source in cells if source.lstrip().startswith("def ")]
+    for source in defining:
+        exec(compile(source, str(NOTEBOOK), "exec"), namespace)
+    names = {"apply_temperature", "apply_top_k", "apply_top_p", "apply_repetition_penalty", "reshape_by_hand"}
+    assert names <= set(namespace), f"notebook 12 no longer defines {sorted(names - set(namespace))}"
+    return namespace
+
+
+SETTINGS = [
+    dict(temperature=0.7),
+    dict(temperature=1.5),
+    dict(top_k=1),
+    dict(top_k=5),
+    dict(top_p=0.5),
+    dict(top_p=0.9),
+    dict(top_p=1.0),
+    dict(repetition_penalty=1.1, previous_ids=[3, 7, 7, 42, 99]),
+    dict(repetition_penalty=0.8, previous_ids=[1, 2]),
+    dict(temperature=0.7, top_k=20, top_p=0.8, repetition_penalty=1.1, previous_ids=list(range(0, 300, 7))),
+]
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()
+                                                                      if k != "previous_ids"))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_notebooks_code_gives_transformers_probabilities(lesson, settings, seed):
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(1000, generator=generator) * 3          # a spread like a model's, negative scores included
+    by_hand = lesson["reshape_by_hand"](logits, **settings)
+    by_transformers = reshape(logits, **settings)
+    assert torch.equal(by_hand > 0, by_transformers > 0), "the kept tokens differ"
+    assert torch.allclose(by_hand, by_transformers, atol=1e-6)
+
+
+def test_each_step_alone_matches_and_rejects_a_zero_temperature(lesson):
+    logits = torch.randn(500, generator=torch.Generator().manual_seed(3))
+    plain = torch.softmax(logits, dim=-1)
+    assert torch.allclose(torch.softmax(lesson["apply_top_k"](logits, 4), -1), reshape(logits, top_k=4), atol=1e-7)
+    assert int((torch.softmax(lesson["apply_top_p"](logits, 0.3), -1) > 0).sum()) == int((reshape(logits, top_p=0.3) > 0).sum())
+    assert torch.allclose(torch.softmax(lesson["apply_temperature"](logits, 1.0), -1), plain)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        lesson["apply_temperature"](logits, 0)
