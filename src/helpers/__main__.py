@@ -85,8 +85,10 @@ def store(args: list[str]) -> int:
     prepare(record=False)
     root = project_root() or os.getcwd()
     notebooks_dir = os.path.join(root, "notebooks")
-    paths = args or sorted(os.path.join(notebooks_dir, name) for name in os.listdir(notebooks_dir)
-                           if name[:2].isdigit() and name.endswith(".ipynb"))
+    editions = [notebooks_dir] + [os.path.join(notebooks_dir, d) for d in sorted(os.listdir(notebooks_dir))
+                                  if os.path.isdir(os.path.join(notebooks_dir, d)) and not d.startswith(".")]
+    paths = args or [os.path.join(folder, name) for folder in editions for name in sorted(os.listdir(folder))
+                     if name[:2].isdigit() and name.endswith(".ipynb")]
     for path in paths:
         if not (path.endswith(".ipynb") and os.path.isfile(path)):
             raise WorkbookError(f"{path} is not a notebook file: name .ipynb files, e.g. notebooks/06_generate.ipynb")
