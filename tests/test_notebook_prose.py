@@ -78,6 +78,7 @@ def test_every_notebook_named_in_prose_exists(name, text):
     stems = {p.stem for p in NOTEBOOKS}
     missing += [f"{m!r}" for m in FILE_NAME.findall(text) if m not in stems]
     for number, title in BOLD_TITLE.findall(text):
+        title = " ".join(title.split())  # a title may wrap over two lines of markdown
         if number not in NUMBERS:
             missing.append(f"**{number} · {title}**")
         elif not title_of(NUMBERS[number]).lower().startswith(title.strip().lower()):
