@@ -59,3 +59,50 @@ def test_each_step_alone_matches_and_rejects_a_zero_temperature(lesson):
     assert torch.allclose(torch.softmax(lesson["apply_temperature"](logits, 1.0), -1), plain)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         lesson["apply_temperature"](logits, 0)
+
+
+def _cell(prefix):
+    cells = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
+    [source] = [s for s in cells if s.startswith(prefix)]
+    return source
+
+
+@pytest.mark.parametrize("temperatures", ["[1.0, 2.0]", "[0.2]", "[1.0]", "[0.5, 1.5]"])
+def test_try_it_temperatures_keep_the_asserts_and_title_the_charts(lesson, temperatures):
+    """Issue 14: temperature 1.0 ended in a bare AssertionError, and titles did not follow the values."""
+    source = _cell("temperatures =")
+    assert source.startswith("temperatures = [0.5, 1.5]")
+    titles = []
+    namespace = dict(lesson, logits=torch.randn(5000, generator=torch.Generator().manual_seed(0)) * 3,
+                     tokenizer=None, compare_distributions=lambda before, after, tokenizer: None,
+                     plot_comparisons=lambda tables, title="": titles.extend(tables))
+    namespace["plain"] = torch.softmax(namespace["logits"], dim=-1)
+    exec(source.replace("[0.5, 1.5]", temperatures, 1), namespace)
+    assert titles == [f"temperature {t}" for t in eval(temperatures)]
+
+
+@pytest.mark.parametrize("k_and_p", ["3, 0.8", "5, 0.5", "1, 0.99", "40, 0.3", "2, 0.05", "1, 1.0"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_try_it_top_k_and_top_p_keep_the_asserts(lesson, k_and_p, seed):
+    """Issue 14: top_k=5 failed an assert written for 3."""
+    source = _cell("k, p =")
+    assert source.startswith("k, p = 3, 0.8")
+    titles = []
+    namespace = dict(lesson, logits=torch.randn(5000, generator=torch.Generator().manual_seed(seed)) * 3,
+                     tokenizer=None, compare_distributions=lambda before, after, tokenizer: None,
+                     plot_comparisons=lambda tables, title="": titles.extend(tables))
+    namespace["plain"] = torch.softmax(namespace["logits"], dim=-1)
+    exec(source.replace("3, 0.8", k_and_p, 1), namespace)
+    k, p = (x.strip() for x in k_and_p.split(","))
+    assert titles == [f"top_k = {k}", f"top_p = {p}"]
+
+
+def test_the_asserts_catch_a_wrong_implementation(lesson):
+    """The cells' asserts check the rules: a top-k that keeps everything, or a temperature that does nothing, fails."""
+    logits = torch.randn(5000, generator=torch.Generator().manual_seed(0)) * 3
+    namespace = dict(lesson, logits=logits, plain=torch.softmax(logits, dim=-1), tokenizer=None,
+                     compare_distributions=lambda *args: None, plot_comparisons=lambda *args: None)
+    with pytest.raises(AssertionError, match=r"top_k=3 keeps the 3 best \(and ties\)"):
+        exec(_cell("k, p ="), dict(namespace, apply_top_k=lambda scores, k: scores))
+    with pytest.raises(AssertionError, match="temperature 0.5 < 1 should sharpen"):
+        exec(_cell("temperatures ="), dict(namespace, apply_temperature=lambda scores, t: scores))
