@@ -5,16 +5,15 @@ and prefill speed of a long prompt for each weight format.
     .venv/bin/python benchmarks/ttft_benchmark.py --skip-prefill   # only the turn-by-turn table
     .venv/bin/python benchmarks/ttft_benchmark.py --wait-for-quiet 300
 
-Part 1 has a conversation of five questions, greedy, with replies of up to --reply-tokens tokens. Each turn is
-generated twice, in the same process and on the same model (the workbook's default, what ``load_model()`` gives):
+Part 1 has a conversation of five questions, greedy, with replies of up to --reply-tokens tokens, on the
+workbook's default model (what ``load_model()`` gives). At each turn the time to first token is measured both ways,
+back to back, so that both see the same load on the machine:
 
-- *whole prompt*: ``generate`` reads the whole conversation again, as notebooks 06-14 do;
+- *whole prompt*: ``generate(max_new_tokens=1)`` reads the whole conversation again, as notebooks 06-14 do;
 - *kept cache*: a :class:`helpers.session.ConversationCache` keeps the key/value cache from the turns before,
-  so ``generate`` reads only the tokens that are new (this turn's question, and the end of the previous reply).
-
-Time to first token is measured from the ``generate`` call to the first call of a ``StoppingCriteria`` (which runs
-once the first new token is chosen): tokenizing is not included, prefill and the first step are
-(:func:`helpers.session.time_turns`, which notebook 14 uses too).
+  so ``generate`` reads only the tokens that are new (this turn's question, and the end of the previous reply);
+  the time runs from the ``generate`` call to the first call of a ``StoppingCriteria`` (once the first new token
+  is chosen). Tokenizing is not included in either.
 
 Part 2 times one forward pass over a prompt of --prefill-tokens tokens (the prefill a turn pays without the kept
 cache) and over --short-tokens tokens (about what one turn adds with it), for each weight format, each in a fresh
@@ -57,35 +56,64 @@ def wait_for_quiet(seconds: float, threshold: float = 10.0) -> bool:
             return False
 
 
+def interleaved_turns(model, tokenizer, reply_tokens: int) -> list[dict]:
+    """Five greedy turns; at each, the time to first token both ways, measured back to back (same machine load).
+
+    *whole*: ``generate(max_new_tokens=1)`` on the whole prompt, no cache (what every turn costs without the kept
+    cache); *kept*: the turn itself, generated with the :class:`ConversationCache` of the turns before.
+    """
+    import torch
+    from transformers import StoppingCriteriaList
+
+    from helpers import SEED_SYSTEM_PROMPT
+    from helpers.chat import GREEDY, build_inputs
+    from helpers.session import ConversationCache, FirstTokenTimer
+
+    messages, kept, rows = [{"role": "system", "content": SEED_SYSTEM_PROMPT}], ConversationCache(model), []
+    for turn, question in enumerate(QUESTIONS, start=1):
+        messages.append({"role": "user", "content": question})
+        inputs = build_inputs(messages, tokenizer, model.device)
+        started = time.perf_counter()
+        with torch.no_grad():
+            model.generate(**inputs, max_new_tokens=1, **GREEDY)
+        whole = time.perf_counter() - started
+        reuse = kept.prepare(inputs.input_ids)
+        timer = FirstTokenTimer()
+        started = time.perf_counter()
+        with torch.no_grad():
+            output = model.generate(**inputs, cache=kept.cache, max_new_tokens=reply_tokens, **GREEDY,
+                                    stopping_criteria=StoppingCriteriaList([timer]))
+        kept.update(output)
+        new_ids = output[0, inputs.input_ids.shape[1]:].tolist()
+        messages.append({"role": "assistant", "content": tokenizer.decode(new_ids, skip_special_tokens=True)})
+        rows.append({"turn": turn, "prompt tokens": reuse.prompt_tokens, "whole": whole, "read": reuse.computed,
+                     "kept": timer.at - started})
+    return rows
+
+
 def ttft_table(reply_tokens: int) -> None:
     import torch
 
     from helpers import load_model_and_tokenizer
     from helpers.loading import weights_format
-    from helpers.session import time_turns
 
     model, tokenizer = load_model_and_tokenizer()
     print(f"model weights: {weights_format(model)}; torch threads: {torch.get_num_threads()}")
-    time_turns(model, tokenizer, QUESTIONS[:2], keep_cache=True, max_new_tokens=4)  # warm-up
+    interleaved_turns(model, tokenizer, reply_tokens=2)  # warm-up
     busy, started = _busy_cpu_seconds(), time.perf_counter()
-    whole = time_turns(model, tokenizer, QUESTIONS, keep_cache=False, max_new_tokens=reply_tokens)
-    kept = time_turns(model, tokenizer, QUESTIONS, keep_cache=True, max_new_tokens=reply_tokens)
+    rows = interleaved_turns(model, tokenizer, reply_tokens=reply_tokens)
     other = _other_load(busy, started)
-    print(f"\nTime to first token per turn (greedy, replies of up to {reply_tokens} tokens; other load "
-          f"{other:.2f} cores):\n")
-    print("| turn | prompt tokens | whole prompt: read | TTFT | vs turn 1 | kept cache: read | TTFT | vs turn 1 "
-          "| same reply |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    first_whole, first_kept = whole[0]["first token s"], kept[0]["first token s"]
-    for a, b in zip(whole, kept):
-        print(f"| {a['turn']} | {a['prompt tokens']} | {a['read']} | {a['first token s']:.2f} s "
-              f"| {a['first token s'] / first_whole:.2f}x | {b['read']} | {b['first token s']:.2f} s "
-              f"| {b['first token s'] / first_kept:.2f}x | {'yes' if a['new_ids'] == b['new_ids'] else 'no'} |")
-    ratio = kept[-1]["first token s"] / first_kept
-    print(f"\nWith the kept cache, turn {len(kept)} took {ratio:.2f}x turn 1's time to first token (target 1.5x: "
-          f"{'met' if ratio <= 1.5 else 'missed'}); without it {whole[-1]['first token s'] / first_whole:.2f}x.")
-    if any(a["prompt tokens"] != b["prompt tokens"] for a, b in zip(whole, kept)):
-        print("(The two runs' prompts differ after a reply that differed: see 'same reply'.)")
+    print(f"\nTime to first token per turn (greedy, replies of up to {reply_tokens} tokens; both ways measured back "
+          f"to back at each turn; other load {other:.2f} cores):\n")
+    print("| turn | prompt tokens | whole prompt: read | TTFT | vs turn 1 | kept cache: read | TTFT | vs turn 1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['turn']} | {row['prompt tokens']} | {row['prompt tokens']} | {row['whole']:.2f} s "
+              f"| {row['whole'] / rows[0]['whole']:.2f}x | {row['read']} | {row['kept']:.2f} s "
+              f"| {row['kept'] / rows[0]['kept']:.2f}x |")
+    ratio = rows[-1]["kept"] / rows[0]["kept"]
+    print(f"\nWith the kept cache, turn {len(rows)} took {ratio:.2f}x turn 1's time to first token (target 1.5x: "
+          f"{'met' if ratio <= 1.5 else 'missed'}); without it {rows[-1]['whole'] / rows[0]['whole']:.2f}x.")
 
 
 def prefill_one(fmt: str, lengths: list[int], repeats: int) -> dict:
