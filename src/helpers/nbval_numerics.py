@@ -31,7 +31,7 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return [plan().summary(), f"CPU: {numerics.avx_flags()}"]
+    return [plan().summary(), f"CPU: {numerics.avx_flags()}; torch kernels: {numerics.torch_capability()}"]
 
 
 def pytest_collection_modifyitems(config, items):
