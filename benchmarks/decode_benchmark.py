@@ -28,6 +28,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from helpers import SEED_PROMPT_IDS, fast_by_default
 from helpers import numerics, perf
+from helpers.session import common_prefix_length
 
 
 def _version(package: str) -> str:
@@ -51,27 +52,6 @@ def _cpu_name() -> str:
 def _children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def _agreeing_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-def wait_for_quiet(seconds: float, threshold: float = 10.0) -> bool:
-    """Wait up to ``seconds`` until the whole machine's CPU use, over 3 s, is under ``threshold`` percent."""
-    import psutil
-
-    deadline = time.monotonic() + seconds
-    while True:
-        if psutil.cpu_percent(interval=3) < threshold:
-            return True
-        if time.monotonic() >= deadline:
-            return False
 
 
 def run_one(fmt: str, args) -> tuple[perf.FormatResult, float]:
@@ -150,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
           f"median of {args.repeats} run(s) after a warm-up, each format in a fresh process", flush=True)
 
     if args.wait_for_quiet:
-        wait_for_quiet(args.wait_for_quiet)
+        perf.wait_for_quiet(args.wait_for_quiet)
     bandwidth = perf.measure_bandwidth(args.bandwidth_mb)
     print(f"memory read bandwidth: {bandwidth / perf.GIGA:.1f} GB/s in this process (torch sum over "
           f"{args.bandwidth_mb} MB, best of 7).\nEach format's process measures it again after its timings ('bw' "
@@ -160,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     default = perf.FAST_FORMAT if fast_by_default() else "bfloat16"
     rows, results = [], {}
     for fmt in formats:
-        if args.wait_for_quiet and not wait_for_quiet(args.wait_for_quiet):
+        if args.wait_for_quiet and not perf.wait_for_quiet(args.wait_for_quiet):
             print(f"  (still busy after {args.wait_for_quiet:.0f} s of waiting)")
         print(f"  measuring {fmt} ...", end="", flush=True)
         result, other = run_one(fmt, args)
@@ -179,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         own, ceiling = _ceiling(r, bandwidth)
         speedup = (f"{r.tokens_per_second / base.tokens_per_second:.2f}x"
                    if base is not None and not base.error else "-")
-        same = (f"{_agreeing_prefix(r.new_ids, base.new_ids)}/{len(r.new_ids)}"
+        same = (f"{common_prefix_length(r.new_ids, base.new_ids)}/{len(r.new_ids)}"
                 if base is not None and not base.error else "-")
         rows.append((fmt + (" (default)" if fmt == default else ""), f"{r.load_s:.1f}", f"{r.prefill_s:.2f}",
                      f"{r.tokens_per_second:.1f} ({', '.join(f'{t:.1f}' for t in r.runs_tokens_per_second)})",

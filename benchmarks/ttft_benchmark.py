@@ -44,18 +44,6 @@ QUESTIONS = [
 ]
 
 
-def wait_for_quiet(seconds: float, threshold: float = 10.0) -> bool:
-    """Wait up to ``seconds`` until the whole machine's CPU use, over 3 s, is under ``threshold`` percent."""
-    import psutil
-
-    deadline = time.monotonic() + seconds
-    while True:
-        if psutil.cpu_percent(interval=3) < threshold:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-
-
 def interleaved_turns(model, tokenizer, reply_tokens: int) -> list[dict]:
     """Five greedy turns; at each, the time to first token both ways, measured back to back (same machine load).
 
@@ -198,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.prefill_format:
         print(json.dumps(prefill_one(args.prefill_format, lengths, args.repeats)))
         return 0
+    from helpers import perf
     from helpers.perf import quiet_torchao
 
     quiet_torchao()
-    if args.wait_for_quiet and not wait_for_quiet(args.wait_for_quiet):
+    if args.wait_for_quiet and not perf.wait_for_quiet(args.wait_for_quiet):
         print(f"(the machine was still busy after {args.wait_for_quiet:.0f} s of waiting)")
     if not args.skip_ttft:
         ttft_table(args.reply_tokens)

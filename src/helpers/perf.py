@@ -288,6 +288,18 @@ def rss_bytes() -> int:
     return psutil.Process().memory_info().rss
 
 
+def wait_for_quiet(seconds: float, threshold: float = 10.0) -> bool:
+    """Wait up to ``seconds`` until the whole machine's CPU use, over 3 s, is under ``threshold`` percent."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while True:
+        if psutil.cpu_percent(interval=3) < threshold:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+
+
 def busy_cpu_seconds() -> float:
     """CPU seconds all processes on this machine have used since boot (every core, idle and I/O wait excluded)."""
     import psutil
