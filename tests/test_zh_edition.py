@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_notebook_prose import glossary_anchors  # one reading of GLOSSARY.md's headings for both editions
 
 from helpers import edition
 from helpers.edition import EditionError, compare, compare_files, mark, source_sha256, sync_code, translate
@@ -63,15 +64,6 @@ def test_in_step_with_the_english_notebook(path):
 # --------------------------------------------------------------------------------------------- what a reader meets
 
 LINK = re.compile(r"\]\(([^)\s]+)\)")
-
-
-def glossary_anchors() -> set[str]:
-    anchors = set()
-    for line in (ROOT / "GLOSSARY.md").read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            heading = line.lstrip("#").strip().lower()
-            anchors.add(re.sub(r"[^\w\- ]", "", heading).replace(" ", "-"))
-    return anchors
 
 
 def broken_links(text: str, base: Path) -> list[str]:
