@@ -48,7 +48,7 @@ class ConversationCache:
     Use it around every ``generate`` of one conversation::
 
         reuse = conversation_cache.prepare(inputs.input_ids)        # crop the cache to the shared prefix
-        out = model.generate(**inputs, past_key_values=conversation_cache.cache, ...)
+        out = model.generate(**inputs, cache=conversation_cache.cache, ...)
         conversation_cache.update(out)                               # remember which ids the cache now holds
 
     ``generate`` is given the *full* prompt ids and attention mask, as always; seeing that the cache already holds
