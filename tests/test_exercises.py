@@ -19,6 +19,12 @@ INPUTS = BatchEncoding({"input_ids": torch.tensor([PROMPT]), "attention_mask": t
 GENERATED = torch.tensor([PROMPT + REPLY])
 
 
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """These tests read the English feedback (tests/test_catalogue.py covers the Chinese): pin the language."""
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+
+
 def test_feedback_is_truthy_only_when_right_and_renders():
     right, wrong = ex.Feedback(True, "fine"), ex.Feedback(False, "no")
     assert right and not wrong
@@ -287,7 +293,9 @@ def test_greedy_request_names_the_missing_or_wrong_field():
     (lambda: ex.check_thread_count(torch.get_num_threads() + 1), str(torch.get_num_threads())),
     (lambda: ex.check_encoding([1, 2, 9], "x", SimpleNamespace(encode=lambda text: [1, 2, 3])), "3 "),
 ])
-def test_a_wrong_answer_does_not_print_the_expected_one(feedback, expected):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_wrong_answer_does_not_print_the_expected_one(feedback, expected, lang, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_LANG", lang)
     result = feedback()
     assert not result and expected not in result.message
 
@@ -300,16 +308,39 @@ def test_first_token_names_the_rank_not_the_answer():
     assert "<2>" not in feedback.message and " 2," not in feedback.message
 
 
-# The catalogue: every message a check can give lives in MESSAGES under a key (what a translation will supply).
+# The catalogue: every message a check can give lives under a key in catalogue/<lang>/exercises.py (the keys and
+# fields of both languages are compared in tests/test_catalogue.py).
 
 def test_every_message_key_used_exists_and_every_message_is_used():
     import inspect
     import re
 
+    from helpers.catalogue import fields
+    from helpers.catalogue.en.exercises import MESSAGES
+
     source = inspect.getsource(ex)
-    used = set(re.findall(r'_(?:right|wrong)\("([a-z0-9_.]+)"', source))
-    used |= set(re.findall(r'"(candidates\.too_(?:many|few))"', source))
-    assert used <= set(ex.MESSAGES), f"keys without a message: {sorted(used - set(ex.MESSAGES))}"
-    assert set(ex.MESSAGES) - used - {"no_answer"} == set(), "messages that no check gives"
-    assert ex.message_fields("slice.batch_axis") == {"shape", "full_shape", "rows"}
-    assert ex.NO_ANSWER == ex.MESSAGES["no_answer"]
+    used = set(re.findall(r'_(?:right|wrong|say)\(\s*"([a-z0-9_.]+)"', source))
+    used |= set(re.findall(r'"(candidates\.too_(?:many|few)|feedback\.(?:right|wrong)_mark)"', source))
+    assert used <= set(MESSAGES), f"keys without a message: {sorted(used - set(MESSAGES))}"
+    assert set(MESSAGES) - used == set(), "messages that no check gives"
+    assert fields(MESSAGES["slice.batch_axis"]) == {"shape", "full_shape", "rows"}
+
+
+def test_no_english_words_are_left_in_the_checks():
+    """Every text a learner reads comes from the catalogue: no string literal of exercises.py outside docstrings
+    and the catalogue's keys holds a sentence (the one-sentence patterns are regular expressions, not words)."""
+    import ast
+    import inspect
+    import re
+
+    tree = ast.parse(inspect.getsource(ex))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    patterns = {id(node) for assign in ast.walk(tree) if isinstance(assign, ast.Assign)
+                and any(getattr(t, "id", "") == "ONE_SENTENCE_PATTERNS" for t in assign.targets)
+                for node in ast.walk(assign.value)}
+    words = [node.value for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+             and id(node) not in patterns and re.search(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+", node.value)]
+    assert words == [], f"English text outside the catalogue: {words}"

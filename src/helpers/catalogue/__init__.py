@@ -66,6 +66,9 @@ def messages(lang: str = DEFAULT) -> dict[str, str]:
     merged: dict[str, str] = {}
     for module in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         area = importlib.import_module(f"{package.__name__}.{module.name}")
+        if not isinstance(getattr(area, "MESSAGES", None), dict):
+            raise CatalogueError(f"src/helpers/catalogue/{lang}/{module.name}.py has no MESSAGES dict: every module "
+                                 f"of a catalogue holds its messages as MESSAGES = {{key: text}}")
         clash = set(merged) & set(area.MESSAGES)
         if clash:
             raise CatalogueError(f"{lang}.{module.name} repeats keys of another module: {sorted(clash)}")
@@ -83,5 +86,12 @@ def text(key: str, lang: str | None = None, **values) -> str:
     lang = lang or language()
     catalogue = messages(lang)
     if key not in catalogue:
-        raise CatalogueError(f"no message {key!r} in the {lang} catalogue: add it to src/helpers/catalogue/{lang}/")
-    return catalogue[key].format(**values)
+        raise CatalogueError(f"no message {key!r} in the {lang} catalogue: add it to the MESSAGES of a module in "
+                             f"src/helpers/catalogue/{lang}/, and the same key, with the same fields, to every other "
+                             f"language ({', '.join(LANGUAGES)})")
+    template = catalogue[key]
+    missing = sorted(fields(template) - set(values))
+    if missing:
+        raise CatalogueError(f"the message {key!r} fills in {', '.join(missing)}: pass "
+                             f"{', '.join(f'{name}=...' for name in missing)} to text()")
+    return template.format(**values)

@@ -1,0 +1,1 @@
+"""The English catalogue: each module here holds one area's ``MESSAGES`` (``exercises``, ``widget``, ...)."""
