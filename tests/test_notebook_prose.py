@@ -137,16 +137,38 @@ def test_an_anchor_catches_a_wrong_reference():
 
 # ------------------------------------------------------------------------------------------------ the glossary
 
-GLOSSARY_LINK = re.compile(r"\]\((?:\.\./)?GLOSSARY\.md#([^)\s]+)\)")
+GLOSSARY = ROOT / "GLOSSARY.md"
+GLOSSARY_ZH = ROOT / "GLOSSARY.zh-CN.md"
+GLOSSARY_LINK = re.compile(r"\]\((?:\.\./)*GLOSSARY(?:\.zh-CN)?\.md#([^)\s]+)\)")
+EXPLICIT_ANCHOR = re.compile(r'^<a id="([^"]+)"></a>\s*$')
 
 
-def glossary_anchors() -> set[str]:
-    """GitHub's anchors for GLOSSARY.md's headings: lower case, punctuation dropped, spaces to hyphens."""
-    anchors = set()
-    for line in (ROOT / "GLOSSARY.md").read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            heading = line.lstrip("#").strip().lower()
-            anchors.add(re.sub(r"[^\w\- ]", "", heading).replace(" ", "-"))
+def heading_slug(heading: str) -> str:
+    """GitHub's anchor for a markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def glossary_entries(text: str) -> list[tuple[str, str]]:
+    """(anchor, heading) of each ``## `` entry of a glossary, in order. An entry's anchor is the explicit
+    ``<a id="..."></a>`` on the line directly above its heading (the Chinese glossary keeps the English anchors that
+    way), otherwise GitHub's slug of the heading."""
+    entries, previous = [], ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading = line[3:].strip()
+            explicit = EXPLICIT_ANCHOR.match(previous)
+            entries.append((explicit.group(1) if explicit else heading_slug(heading), heading))
+        if line.strip():
+            previous = line.strip()
+    return entries
+
+
+def glossary_anchors(path: Path = GLOSSARY) -> set[str]:
+    """Every anchor a link into the glossary at ``path`` can land on: each heading's GitHub slug and each explicit
+    ``<a id>`` anchor."""
+    text = path.read_text(encoding="utf-8")
+    anchors = {heading_slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+    anchors |= set(re.findall(r'<a id="([^"]+)"></a>', text))
     return anchors
 
 

@@ -3,8 +3,10 @@
 Each Chinese notebook has an English twin of the same name with the same cells: code cells identical (or declaring
 why not), markdown cells translated from the English cell's current source (its sha256 is recorded). These tests
 fail when an English cell changed after its translation was written, listing the stale cells with a diff; they also
-check what a Chinese reader meets: links that resolve from notebooks/zh/, English terms at first use, a "试一试" at
-the end, outputs stored from one clean run, and a README.zh-CN.md that lists the lessons that exist in Chinese.
+check what a Chinese reader meets: links that resolve from notebooks/zh/ (glossary links land on an entry), English
+terms at first use, a "试一试" at the end, outputs stored from one clean run, a Chinese glossary (GLOSSARY.zh-CN.md)
+with exactly the English glossary's entries and anchors and the terminology table (术语表), and a README.zh-CN.md that
+lists the lessons that exist in Chinese.
 nbval executes the Chinese notebooks themselves (pytest's testpaths include notebooks/, so notebooks/zh too).
 """
 
@@ -13,10 +15,11 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
-from test_notebook_prose import glossary_anchors  # one reading of GLOSSARY.md's headings for both editions
+from test_notebook_prose import GLOSSARY, GLOSSARY_ZH, glossary_anchors, glossary_entries  # one reading for both
 
 from helpers import edition
 from helpers.edition import EditionError, compare, compare_files, mark, source_sha256, sync_code, translate
@@ -25,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ZH_DIR = ROOT / "notebooks" / "zh"
 ZH = edition.translated_notebooks(ROOT, "zh")
 README_ZH = ROOT / "README.zh-CN.md"
+ENGLISH = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# Other helpers are still translating 09-90: until they are done, only a missing twin up to this number fails (the
+# others are reported as a warning). Once every lesson is in Chinese, set it to "99" so that each one is required.
+REQUIRED_UP_TO = "08"
 MACHINE_PATHS = re.compile(r"(/root/|/work/|/tmp/|/home/[^/\s]+/|C:\\\\Users)")
 
 
@@ -43,9 +50,25 @@ def title_of(path: Path) -> str:
 
 # ------------------------------------------------------------------------------------ the notebooks and their twins
 
-def test_the_chinese_edition_has_the_first_lessons():
-    numbers = [p.stem[:2] for p in ZH]
-    assert numbers[:6] == ["00", "01", "02", "03", "04", "05"], f"notebooks/zh holds {numbers}"
+def missing_twins(english: list[Path], zh_dir: Path, required_up_to: str) -> tuple[list[str], list[str]]:
+    """(required, not yet required) names of English notebooks with no Chinese twin in ``zh_dir``."""
+    missing = [p.name for p in english if not (zh_dir / p.name).is_file()]
+    return [m for m in missing if m[:2] <= required_up_to], [m for m in missing if m[:2] > required_up_to]
+
+
+def test_every_english_lesson_has_a_chinese_twin():
+    required, later = missing_twins(ENGLISH, ZH_DIR, REQUIRED_UP_TO)
+    if later:
+        warnings.warn(f"not yet in Chinese (notebooks/zh): {', '.join(later)}", stacklevel=1)
+    assert not required, (f"notebooks/zh has no Chinese twin of {required}: translate them (helpers.edition.translate, "
+                          f"see README.zh-CN.md); still to come later: {later}")
+
+
+def test_the_twin_check_names_the_missing_notebooks(tmp_path):
+    english = [tmp_path / "05_model_inputs.ipynb", tmp_path / "06_generate.ipynb", tmp_path / "12_sampling.ipynb"]
+    (tmp_path / "05_model_inputs.ipynb").write_text("{}")
+    assert missing_twins(english, tmp_path, "08") == (["06_generate.ipynb"], ["12_sampling.ipynb"])
+    assert missing_twins(english, tmp_path, "99") == (["06_generate.ipynb", "12_sampling.ipynb"], [])
 
 
 @pytest.mark.parametrize("path", ZH, ids=lambda p: p.stem)
@@ -66,18 +89,22 @@ def test_in_step_with_the_english_notebook(path):
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
-def broken_links(text: str, base: Path) -> list[str]:
-    """Relative links in ``text`` whose file (or GLOSSARY.md anchor) does not exist, seen from folder ``base``."""
-    broken, anchors = [], glossary_anchors()
+def broken_links(text: str, base: Path, here: Path | None = None) -> list[str]:
+    """Relative links in ``text`` whose file does not exist, seen from folder ``base``, and links into either
+    glossary (GLOSSARY.md, GLOSSARY.zh-CN.md) whose anchor is not there. ``here`` is the file holding ``text``:
+    its own ``#anchor`` links are checked when it is a glossary."""
+    broken, anchors = [], {path: glossary_anchors(path) for path in (GLOSSARY, GLOSSARY_ZH) if path.exists()}
     for target in LINK.findall(text):
-        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+        if re.match(r"[a-z]+:", target):
             continue
         file, _, anchor = target.partition("#")
-        resolved = (base / file).resolve()
+        resolved = (base / file).resolve() if file else here
+        if resolved is None:
+            continue
         if not resolved.exists():
             broken.append(f"{target} (no file {resolved.relative_to(ROOT) if ROOT in resolved.parents else file})")
-        elif resolved == ROOT / "GLOSSARY.md" and anchor and anchor not in anchors:
-            broken.append(f"{target} (no such glossary entry)")
+        elif resolved in anchors and anchor and anchor not in anchors[resolved]:
+            broken.append(f"{target} (no such entry in {resolved.name})")
     return broken
 
 
@@ -92,6 +119,14 @@ def test_the_link_check_catches_an_english_relative_link():
     assert broken_links("[原教程](../GLOSSARY.md#the-seed-article)", ZH_DIR)
     assert broken_links("[原教程](../../GLOSSARY.md#no-such-entry)", ZH_DIR)
     assert not broken_links("[原教程](../../GLOSSARY.md#the-seed-article)", ZH_DIR)
+
+
+def test_the_link_check_catches_a_missing_chinese_glossary_anchor():
+    assert not broken_links("[原教程](../../GLOSSARY.zh-CN.md#the-seed-article)", ZH_DIR)
+    assert broken_links("[原教程](../../GLOSSARY.zh-CN.md#no-such-entry)", ZH_DIR)
+    assert broken_links("[原教程](../GLOSSARY.zh-CN.md#the-seed-article)", ZH_DIR)
+    assert broken_links("[缓存](#no-such-entry)", ROOT, here=GLOSSARY_ZH)
+    assert not broken_links("[缓存](#kv-cache)", ROOT, here=GLOSSARY_ZH)
 
 
 @pytest.mark.parametrize("path", [p for p in ZH if p.stem[:2] != "90"], ids=lambda p: p.stem)
@@ -114,11 +149,19 @@ def test_bold_references_use_the_chinese_titles(path):
     assert not wrong, f"{path.name}: {wrong}"
 
 
+def terminology_rows(text: str) -> list[list[str]]:
+    """The rows (cells stripped) of the terminology table under the ``## 术语表`` heading of ``text``."""
+    assert "\n## 术语表" in text, "the Chinese glossary has no ## 术语表 (terminology table) section"
+    section = text.split("\n## 术语表", 1)[1].split("\n## ", 1)[0].split("\n<a id=", 1)[0]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ")]
+    return rows[1:]  # rows[0] is the header
+
+
 def glossary_terms() -> list[tuple[str, str]]:
-    """(Chinese, English) rows of README.zh-CN.md's terminology table (术语表)."""
-    text = README_ZH.read_text(encoding="utf-8").split("## 术语表", 1)[1].split("\n## ", 1)[0]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("| ")]
-    return [(zh, en) for zh, en, *_ in rows[1:] if "/" not in zh]  # rows[0] is the header
+    """(Chinese, English) rows of the terminology table (术语表) in GLOSSARY.zh-CN.md."""
+    rows = terminology_rows(GLOSSARY_ZH.read_text(encoding="utf-8"))
+    return [(zh, en) for zh, en, *_ in rows if "/" not in zh]
 
 
 def first_use(term: str, longer: list[str]) -> tuple[Path, str, str] | None:
@@ -138,7 +181,14 @@ def test_the_terminology_table_has_the_usual_terms():
     for zh, en in [("词元", "token"), ("分词器", "tokenizer"), ("对话模板", "chat template"),
                    ("注意力掩码", "attention mask"), ("贪心解码", "greedy decoding"), ("键值缓存", "KV cache"),
                    ("量化", "quantization")]:
-        assert terms.get(zh) == en, f"README.zh-CN.md's 术语表 should translate {en!r} as {zh!r}"
+        assert terms.get(zh) == en, f"GLOSSARY.zh-CN.md's 术语表 should translate {en!r} as {zh!r}"
+
+
+def test_the_terminology_table_links_land_on_entries():
+    rows = terminology_rows(GLOSSARY_ZH.read_text(encoding="utf-8"))
+    assert all(len(row) == 3 for row in rows), [row for row in rows if len(row) != 3]
+    broken = broken_links("\n".join(row[2] for row in rows), ROOT, here=GLOSSARY_ZH)
+    assert not broken, f"GLOSSARY.zh-CN.md's 术语表 links to entries that do not exist: {broken}"
 
 
 def used_terms() -> list[tuple[str, str, tuple]]:
@@ -175,6 +225,82 @@ def test_stored_outputs_come_from_one_clean_run(path):
             assert output.get("name") != "stderr", f"{cell.get('id')}: stderr stored"
             blob = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}))
             assert not MACHINE_PATHS.search(blob), f"{cell.get('id')}: an output shows a path of the author's machine"
+
+
+# ---------------------------------------------------------------------------------------- the Chinese glossary
+
+ENGLISH_NOTEBOOK_NUMBERS = re.compile(r"\bnotebooks? (\d\d)(?:,? (?:and|to) (\d\d))?")
+CHINESE_NOTEBOOK_NUMBERS = re.compile(r"笔记本 ?(\d\d)(?: ?[和到至] ?(\d\d))?")
+
+
+def entry_texts(text: str) -> dict[str, str]:
+    """Each ``## `` entry's text (heading and body) by its anchor."""
+    chunks = re.split(r"\n(?=## )", text)[1:]
+    return {anchor: chunk for (anchor, _), chunk in zip(glossary_entries(text), chunks)}
+
+
+def glossary_entry_problems(english: str, chinese: str) -> list[str]:
+    """What keeps a Chinese glossary from matching the English one entry for entry: missing or extra entries, another
+    order, a heading without its English term, an entry that no longer names a notebook the English entry names."""
+    en = glossary_entries(english)
+    zh = [(anchor, heading) for anchor, heading in glossary_entries(chinese) if heading != "术语表"]
+    en_anchors, zh_anchors = [a for a, _ in en], [a for a, _ in zh]
+    problems = [f"missing entry {a!r} (English heading {h!r}): add <a id=\"{a}\"></a> and a ## heading"
+                for a, h in en if a not in zh_anchors]
+    problems += [f"extra entry {a!r} (heading {h!r}): GLOSSARY.md has no such entry; an entry needs "
+                 f"<a id=\"english-anchor\"></a> on the line directly above its ## heading" for a, h in zh
+                 if a not in en_anchors]
+    problems += [f"entry {a!r} appears more than once" for a in sorted(set(zh_anchors)) if zh_anchors.count(a) > 1]
+    if not problems and zh_anchors != en_anchors:
+        problems.append(f"entries in another order than GLOSSARY.md: {zh_anchors} (English: {en_anchors})")
+    english_heading = dict(en)
+    problems += [f"entry {a!r}: heading {h!r} should give the English term {english_heading[a]!r}"
+                 for a, h in zh if a in english_heading and english_heading[a].lower() not in h.lower()]
+    en_texts, zh_texts = entry_texts(english), entry_texts(chinese)
+    for anchor in en_anchors:
+        if anchor not in zh_texts:
+            continue
+        named = {n for m in ENGLISH_NOTEBOOK_NUMBERS.finditer(en_texts[anchor]) for n in m.groups() if n}
+        named_zh = {n for m in CHINESE_NOTEBOOK_NUMBERS.finditer(zh_texts[anchor]) for n in m.groups() if n}
+        if named - named_zh:
+            problems.append(f"entry {anchor!r} does not name notebook(s) {sorted(named - named_zh)} as the English "
+                            "entry does (the English entry may have changed: translate it again)")
+    return problems
+
+
+def test_the_chinese_glossary_has_the_english_entries_and_anchors():
+    problems = glossary_entry_problems(GLOSSARY.read_text(encoding="utf-8"), GLOSSARY_ZH.read_text(encoding="utf-8"))
+    assert not problems, "GLOSSARY.zh-CN.md does not match GLOSSARY.md:\n" + "\n".join(problems)
+
+
+def test_the_glossary_comparison_catches_missing_extra_and_unlabelled_entries():
+    english = "# Glossary\n\n## KV cache\n\nKeys (notebook 11).\n\n## Token\n\nA piece (notebooks 02 and 05).\n"
+    chinese = ('# 术语\n\n## 术语表\n\n| 中文 | English | 释义 |\n|---|---|---|\n\n'
+               '<a id="kv-cache"></a>\n## 键值缓存 (KV cache)\n\n键和值（笔记本 11）。\n\n'
+               '<a id="token"></a>\n## 词元 (token)\n\n片段（笔记本 02 和 05）。\n')
+    assert glossary_entry_problems(english, chinese) == []
+    missing = chinese.replace('<a id="token"></a>\n## 词元 (token)\n\n片段（笔记本 02 和 05）。\n', "")
+    assert [p.split(" (")[0] for p in glossary_entry_problems(english, missing)] == ["missing entry 'token'"]
+    unanchored = chinese.replace('<a id="token"></a>\n', "")
+    assert any(p.startswith("missing entry 'token'") for p in glossary_entry_problems(english, unanchored))
+    assert any(p.startswith("extra entry '词元-token'") for p in glossary_entry_problems(english, unanchored))
+    extra = chinese + '\n<a id="logits"></a>\n## logits\n\n分数。\n'
+    assert [p.split(" (")[0] for p in glossary_entry_problems(english, extra)] == ["extra entry 'logits'"]
+    swapped = chinese.replace("## 键值缓存 (KV cache)", "## 键值缓存")
+    assert ["should give the English term" in p for p in glossary_entry_problems(english, swapped)] == [True]
+    stale = chinese.replace("笔记本 02 和 05", "笔记本 02")
+    assert ["notebook(s) ['05']" in p for p in glossary_entry_problems(english, stale)] == [True]
+    order = english.replace("## KV cache\n\nKeys (notebook 11).\n\n", "") + "\n## KV cache\n\nKeys (notebook 11).\n"
+    assert ["another order" in p for p in glossary_entry_problems(order, chinese)] == [True]
+
+
+def test_the_chinese_glossary_links_resolve_and_the_two_glossaries_link_each_other():
+    text = GLOSSARY_ZH.read_text(encoding="utf-8")
+    assert not broken_links(text, ROOT, here=GLOSSARY_ZH), broken_links(text, ROOT, here=GLOSSARY_ZH)
+    assert "](GLOSSARY.md)" in text, "GLOSSARY.zh-CN.md should link back to GLOSSARY.md"
+    assert "](GLOSSARY.zh-CN.md)" in GLOSSARY.read_text(encoding="utf-8"), "GLOSSARY.md should link the Chinese one"
+    readme = README_ZH.read_text(encoding="utf-8")
+    assert "](GLOSSARY.zh-CN.md#术语表)" in readme, "README.zh-CN.md should link the glossary's 术语表"
 
 
 # ----------------------------------------------------------------------------------------------- README.zh-CN.md
