@@ -1,10 +1,12 @@
 """The chat widget's callbacks: send (button and Enter), empty message, stop, reset, settings, seeds, context
-overflow, errors and the template view.
+overflow, errors and the template view; and its words in both languages (English, and Chinese under
+``WORKBOOK_LANG=zh`` or in a kernel that runs in ``notebooks/zh/``).
 
 Most tests use the real tokenizer with ``FakeModel``, which "generates" a fixed reply through the same streamer and
 stopping criteria as ``model.generate``, so they run in milliseconds. The last tests use the real packaged model.
 """
 
+import re
 import time
 from types import SimpleNamespace
 
@@ -12,9 +14,10 @@ import pytest
 import torch
 from transformers import Qwen2Config
 
-from helpers import SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, seed_messages
+from helpers import SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, catalogue, seed_messages
+from helpers.catalogue import CatalogueError
 from helpers.chat import chat
-from helpers.widget import ChatWidget
+from helpers.widget import HIDE_TEMPLATE, PLAIN_TEXT, SHOW_TEMPLATE, ChatWidget
 
 IM_END = 151645
 
@@ -48,6 +51,12 @@ class FakeModel:
             time.sleep(self.delay)
         streamer.end()
         return ids
+
+
+@pytest.fixture(autouse=True)
+def english_unless_a_test_says_otherwise(monkeypatch):
+    """The tests below read the English texts; the Chinese ones set WORKBOOK_LANG=zh themselves."""
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
 
 
 def wait_for(condition, timeout=30.0):
@@ -326,6 +335,139 @@ def test_every_control_has_a_css_class(make_widget):
             "qcw-show-template", "qcw-template", "qcw-chat"} <= classes
 
 
+# -- the widget's words in both languages ------------------------------------------------------------------------
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# What the widget shows as it is in every language: the names of generate's arguments, code a learner types.
+CODE_NAMES = {"temperature", "top_p", "repetition_penalty", "max_new_tokens"}
+
+
+def visible_words(widget):
+    """Every label, tooltip and placeholder the widget shows, by where it is shown."""
+    shown = {"placeholder": widget.input.placeholder, "seed placeholder": widget.seed.placeholder,
+             "mode labels": " / ".join(widget.mode._options_labels)}
+    for name in ("send_button", "stop_button", "reset_button", "system", "mode", "temperature", "top_p",
+                 "repetition_penalty", "seed", "max_new_tokens", "show_template"):
+        part = getattr(widget, name)
+        shown[f"{name}.description"] = part.description
+        if getattr(part, "tooltip", None):
+            shown[f"{name}.tooltip"] = part.tooltip
+    return shown
+
+
+def chinese(monkeypatch, make_widget, **options):
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    return make_widget(**options)
+
+
+def test_under_workbook_lang_zh_every_label_is_chinese(monkeypatch, make_widget):
+    widget = chinese(monkeypatch, make_widget)
+    assert widget.language == "zh"
+    left_in_english = {where: words for where, words in visible_words(widget).items()
+                       if words not in CODE_NAMES and not HAN.search(words)}
+    assert not left_in_english, f"labels of the Chinese widget without Chinese: {left_in_english}"
+    assert (widget.send_button.description, widget.stop_button.description, widget.reset_button.description) == (
+        "发送", "停止", "重新开始")
+    assert widget.system.description == "系统提示" and widget.show_template.description == "显示对话模板"
+    assert widget.mode._options_labels == ("采样", "贪心") and widget.mode.value == "sampling"
+    widget.mode.value = "greedy"  # code that drives the widget uses the same values in both languages
+    assert widget.mode.label == "贪心" and widget.temperature.disabled
+    assert HAN.search(widget._repr_mimebundle_()["text/plain"])
+    assert "还没有消息" in widget.conversation.value
+
+
+def test_under_workbook_lang_zh_the_status_line_is_chinese(monkeypatch, make_widget):
+    widget = chinese(monkeypatch, make_widget)
+    zh = lambda key, **values: catalogue.text(key, "zh", **values)  # noqa: E731
+    assert widget.status_text == zh("widget.status.ready", settings=widget.settings_summary())
+    assert widget.settings_summary().startswith("采样：temperature 0.7，top_p 0.8，top_k 20，每次发送都用新的随机种子")
+    widget.send("   ")
+    assert widget.status_text == zh("widget.status.empty")
+    widget.stop()
+    assert widget.status_text == zh("widget.status.nothing_to_stop")
+
+    assert widget.send("你好", wait=True) == "Hello! How can I help?"
+    assert widget.status_text.startswith(f"完成：{len(widget.last_generation.new_ids)} 个新词元，用时 ")
+    ended, how = zh("widget.ended.end_of_turn"), zh("widget.how.sampled", seed=widget.last_seed)
+    assert f"结束原因：{ended}；{how}" in widget.status_text and widget.status_text.endswith("。")
+    html = widget.conversation.value
+    assert "<b>系统</b>" in html and "<b>你</b>" in html and "<b>助手</b>" in html
+
+    widget.show_template.value = True
+    assert widget.show_template.description == "隐藏对话模板"
+    assert f"<b>{widget.token_count()} 个词元</b>，占模型 32,768 个词元上下文的" in widget.template.value
+
+    widget.seed.value = "四十二"
+    widget.send("再说一遍")
+    assert widget.status_text == zh("widget.status.bad_seed", typed="'四十二'")
+    widget.reset()
+    assert widget.status_text == zh("widget.status.new_conversation", settings=widget.settings_summary())
+    assert "随机种子 四十二" in widget.status_text  # the settings name the typed seed, as the English ones do
+
+
+def test_under_workbook_lang_zh_stop_and_errors_are_chinese(monkeypatch, make_widget):
+    widget = chinese(monkeypatch, make_widget, reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.send("一直数下去")
+    wait_for(lambda: widget.turns and widget.turns[-1]["content"].count("tick") >= 3)
+    widget.send("再来一条")
+    assert widget.status_text == catalogue.text("widget.status.busy", "zh")
+    widget.stop_button.click()
+    assert widget.join(timeout=30)
+    assert widget.status_text.startswith("已停止：") and "结束原因：点击了“停止”" in widget.status_text
+
+    broken = chinese(monkeypatch, make_widget, error=RuntimeError("the model broke"))
+    assert broken.send("你好", wait=True) is None
+    assert broken.status_text == catalogue.text("widget.status.failed", "zh", error="RuntimeError: the model broke")
+
+    short = chinese(monkeypatch, make_widget, context_length=30, max_new_tokens=20)
+    short.send("你好", wait=True)
+    assert short.status_text.startswith("这段对话已经放不进上下文了") and "30 个词元" in short.status_text
+    assert short.status_text.endswith(catalogue.text("error.context.fix_widget", "zh"))
+
+
+def test_without_workbook_lang_a_widget_made_in_notebooks_zh_speaks_chinese(monkeypatch, make_widget, tmp_path):
+    """The kernel of a Chinese notebook runs in notebooks/zh/: that alone makes the widget Chinese."""
+    monkeypatch.delenv("WORKBOOK_LANG")
+    (tmp_path / "notebooks" / "zh").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert make_widget().send_button.description == "Send"
+    monkeypatch.chdir(tmp_path / "notebooks" / "zh")
+    assert make_widget().send_button.description == "发送"
+
+
+def test_english_otherwise_with_the_texts_it_always_had(monkeypatch, make_widget, tmp_path):
+    monkeypatch.delenv("WORKBOOK_LANG")
+    monkeypatch.chdir(tmp_path)
+    widget = make_widget()
+    assert widget.language == "en"
+    assert not [words for words in visible_words(widget).values() if HAN.search(words)]
+    assert (widget.send_button.description, widget.stop_button.description, widget.reset_button.description) == (
+        "Send", "Stop", "Reset")
+    assert widget.mode._options_labels == ("sampling", "greedy") and widget.system.description == "System prompt"
+    assert widget.input.placeholder == "Type a message, then press Enter or Send"
+    assert widget.show_template.description == SHOW_TEMPLATE == "Show the chat template"
+    assert HIDE_TEMPLATE == "Hide the chat template"
+    assert widget._repr_mimebundle_()["text/plain"] == PLAIN_TEXT
+    assert widget.status_text.startswith("Ready (sampling: temperature 0.7, top_p 0.8, top_k 20, a new seed")
+    widget.send("Hi", wait=True)
+    assert "<b>You</b>" in widget.conversation.value and "<b>Assistant</b>" in widget.conversation.value
+
+
+def test_the_language_is_fixed_when_the_widget_is_made(monkeypatch, make_widget):
+    widget = chinese(monkeypatch, make_widget)
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+    widget.reset()
+    assert widget.status_text.startswith("新的对话（") and widget.send_button.description == "发送"
+
+
+def test_the_language_can_be_given_and_an_unknown_one_is_refused(packaged_tokenizer):
+    model = FakeModel(packaged_tokenizer)
+    assert ChatWidget(model, packaged_tokenizer, language="zh").send_button.description == "发送"
+    assert ChatWidget(model, packaged_tokenizer, language="en").send_button.description == "Send"
+    with pytest.raises(CatalogueError, match="no catalogue for 'fr': the workbook has en, zh"):
+        ChatWidget(model, packaged_tokenizer, language="fr")
+
+
 # -- the real packaged model ---------------------------------------------------------------------------------------
 
 def greedy_widget(model, tokenizer, **options):
@@ -378,3 +520,14 @@ def test_real_model_same_seed_same_sample(packaged_model, packaged_tokenizer):
     first = widget.send("Name a colour.", wait=True)
     widget.reset()
     assert widget.send("Name a colour.", wait=True) == first and widget.last_seed == 7
+
+
+def test_real_model_answers_a_chinese_message_in_a_chinese_widget(packaged_model, packaged_tokenizer, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    widget = greedy_widget(packaged_model, packaged_tokenizer, max_new_tokens=8)
+    reply = widget.send("请介绍一下iPhone", wait=True)
+    assert reply == chat([{"role": "system", "content": SEED_SYSTEM_PROMPT},
+                          {"role": "user", "content": "请介绍一下iPhone"}],
+                         packaged_model, packaged_tokenizer, max_new_tokens=8)
+    assert widget.status_text.startswith("完成：8 个新词元，用时 ")
+    assert f"结束原因：{catalogue.text('widget.ended.max_new_tokens', 'zh')}；贪心解码。" in widget.status_text

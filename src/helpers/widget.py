@@ -23,6 +23,12 @@ Decoding starts as the model's own published sampling settings (``generation_con
 top_p 0.8, top_k 20, repetition penalty 1.1), the settings the seed's ``generate`` call and chat UIs use: greedy
 decoding of a 0.5B model falls into loops in long replies, Chinese ones above all. Each Send draws a new sample
 (a fresh random seed, shown in the status line) unless a seed is typed into the seed box.
+
+The widget speaks the notebook's language: every word it shows (labels, tooltips, role names, the status line, the
+template panel) comes from the message catalogue (``helpers/catalogue/{en,zh}/widget.py``) in the language of the
+process when the widget is created (:func:`helpers.catalogue.language`: ``WORKBOOK_LANG``, else Chinese when the
+kernel runs in ``notebooks/zh/``), or the one passed as ``language=``. Its values stay the same in every language
+(``mode.value`` is ``"sampling"`` or ``"greedy"``), so code that drives it works in both editions.
 """
 
 from __future__ import annotations
@@ -36,13 +42,13 @@ import ipywidgets as widgets
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
+from . import catalogue
 from .chat import Generation, build_inputs
 from .messages import validate_messages
 from .rendering import highlight_template
 from .seed import SEED_SYSTEM_PROMPT
 from .session import ConversationCache, Reuse
 
-_LABELS = {"system": "System", "user": "You", "assistant": "Assistant"}
 _BUBBLES = {
     "system": "margin:4px 0;color:#666;font-size:0.9em;font-style:italic",
     "user": "margin:6px 0 6px 15%;background:#e3f2fd;border-left:3px solid #1565c0",
@@ -51,9 +57,10 @@ _BUBBLES = {
 _STATUS_COLOURS = {"info": "#555", "warning": "#e65100", "error": "#c62828"}
 TEMPLATE_HEIGHT_PX = 320  # the chat-template panel scrolls past this height
 TEMPLATE_REFRESH_S = 0.3  # while a reply streams, the template panel is redrawn at most this often
-PLAIN_TEXT = ("ChatWidget: run this cell to start the chat. (A widget lives in a running kernel: a saved or "
-              "reopened notebook cannot show it until the cell runs again.)")
-SHOW_TEMPLATE, HIDE_TEMPLATE = "Show the chat template", "Hide the chat template"
+# The English texts, importable as before; a widget shows the ones of its own language (ChatWidget.text).
+PLAIN_TEXT = catalogue.text("widget.plain_text", "en")
+SHOW_TEMPLATE = catalogue.text("widget.template.show", "en")
+HIDE_TEMPLATE = catalogue.text("widget.template.hide", "en")
 
 
 class StopOnEvent(StoppingCriteria):
@@ -88,10 +95,16 @@ class ChatWidget:
 
     Problems (an empty message, a conversation too long for the context, a seed that is not a number, an error
     while generating) are shown in the status line, never raised.
+
+    ``language`` (``"en"``, ``"zh"``) picks the language of its labels and status line; by default the notebook's
+    (:func:`helpers.catalogue.language`), fixed when the widget is created.
     """
 
     def __init__(self, model, tokenizer, system_prompt: str = SEED_SYSTEM_PROMPT, max_new_tokens: int = 512,
-                 context_length: int | None = None, mode: str = "sampling", reuse_cache: bool = True):
+                 context_length: int | None = None, mode: str = "sampling", reuse_cache: bool = True,
+                 language: str | None = None):
+        self.language = catalogue.language() if language is None else language
+        catalogue.messages(self.language)  # an unknown language fails here, with the languages there are
         self.model, self.tokenizer = model, tokenizer
         self.context_length = context_length or model.config.max_position_embeddings
         self.turns: list[dict] = []  # the user and assistant messages; the system prompt lives in its own box
@@ -112,19 +125,22 @@ class ChatWidget:
         self.top_k = published["top_k"]
         wide = {"description_width": "initial"}
         self.conversation = widgets.HTML().add_class("qcw-conversation")
-        self.input = widgets.Text(placeholder="Type a message, then press Enter or Send",
+        self.input = widgets.Text(placeholder=self.text("widget.placeholder"),
                                   layout=widgets.Layout(flex="1 1 auto", width="auto")).add_class("qcw-input")
         self.input.on_msg(self._on_input_message)  # Enter in the box: the browser sends {"event": "submit"}
-        self.send_button = widgets.Button(description="Send", button_style="primary",
-                                          tooltip="Send (or press Enter in the text box)").add_class("qcw-send")
-        self.stop_button = widgets.Button(description="Stop", disabled=True).add_class("qcw-stop")
-        self.reset_button = widgets.Button(description="Reset",
-                                           tooltip="Start a new conversation").add_class("qcw-reset")
+        self.send_button = widgets.Button(description=self.text("widget.send"), button_style="primary",
+                                          tooltip=self.text("widget.send_tooltip")).add_class("qcw-send")
+        self.stop_button = widgets.Button(description=self.text("widget.stop"), disabled=True).add_class("qcw-stop")
+        self.reset_button = widgets.Button(description=self.text("widget.reset"),
+                                           tooltip=self.text("widget.reset_tooltip")).add_class("qcw-reset")
         self.status = widgets.HTML().add_class("qcw-status")
-        self.system = widgets.Textarea(value=system_prompt, description="System prompt", rows=2, style=wide,
+        self.system = widgets.Textarea(value=system_prompt, description=self.text("widget.system_prompt"), rows=2,
+                                       style=wide,
                                        layout=widgets.Layout(width="98%")).add_class("qcw-system")
-        self.mode = widgets.ToggleButtons(options=["sampling", "greedy"], value=mode,
-                                          description="Decoding", style=wide).add_class("qcw-mode")
+        # (label, value) pairs: the label in the widget's language, the value the same in every language
+        self.mode = widgets.ToggleButtons(options=[(self.text(f"widget.mode.{name}"), name)
+                                                   for name in ("sampling", "greedy")], value=mode,
+                                          description=self.text("widget.decoding"), style=wide).add_class("qcw-mode")
         self.temperature = widgets.FloatSlider(value=published["temperature"], min=0.05, max=2.0, step=0.05,
                                                description="temperature", style=wide).add_class("qcw-temperature")
         self.top_p = widgets.FloatSlider(value=published["top_p"], min=0.05, max=1.0, step=0.05,
@@ -132,11 +148,13 @@ class ChatWidget:
         self.repetition_penalty = widgets.FloatSlider(
             value=published["repetition_penalty"], min=1.0, max=1.5, step=0.01, description="repetition_penalty",
             style=wide).add_class("qcw-repetition-penalty")
-        self.seed = widgets.Text(value="", placeholder="new every Send", description="seed", style=wide,
+        self.seed = widgets.Text(value="", placeholder=self.text("widget.seed_placeholder"),
+                                 description=self.text("widget.seed"), style=wide,
                                  layout=widgets.Layout(width="220px")).add_class("qcw-seed")
         self.max_new_tokens = widgets.IntSlider(value=max_new_tokens, min=1, max=2048, description="max_new_tokens",
                                                 style=wide).add_class("qcw-max-new-tokens")
-        self.show_template = widgets.ToggleButton(value=False, description=SHOW_TEMPLATE, icon="code",
+        self.show_template = widgets.ToggleButton(value=False, description=self.text("widget.template.show"),
+                                                  icon="code",
                                                   layout=widgets.Layout(width="240px")).add_class("qcw-show-template")
         self.template = widgets.HTML(layout=widgets.Layout(display="none")).add_class("qcw-template")
 
@@ -160,14 +178,18 @@ class ChatWidget:
         ], layout=widgets.Layout(border="1px solid #ddd", padding="6px")).add_class("qcw-chat")
         self._enable_sampling_controls()
         self._refresh()
-        self._say(f"Ready ({self.settings_summary()}): type a message and press Enter or Send.")
+        self._say(self.text("widget.status.ready", settings=self.settings_summary()))
 
     # -- what a notebook shows -------------------------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.view._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = PLAIN_TEXT
+        bundle["text/plain"] = self.text("widget.plain_text")
         return bundle
+
+    def text(self, key: str, **values) -> str:
+        """The message ``key`` of the catalogue in the widget's language, its fields filled in."""
+        return catalogue.text(key, self.language, **values)
 
     @property
     def messages(self) -> list[dict]:
@@ -187,13 +209,15 @@ class ChatWidget:
     def settings_summary(self) -> str:
         """The decoding settings the next Send will use, in one line (shown when a conversation starts)."""
         if self.mode.value == "greedy":
-            decoding = "greedy"
+            decoding = self.text("widget.settings.greedy")
         else:
             seed = self.seed.value.strip()
-            decoding = (f"sampling: temperature {self.temperature.value:g}, top_p {self.top_p.value:g}, "
-                        f"top_k {self.top_k}, " + (f"seed {seed}" if seed else "a new seed every Send"))
-        return (f"{decoding}, repetition_penalty {self.repetition_penalty.value:g}, "
-                f"max_new_tokens {self.max_new_tokens.value}")
+            decoding = self.text("widget.settings.sampling", temperature=self.temperature.value,
+                                 top_p=self.top_p.value, top_k=self.top_k,
+                                 seed=self.text("widget.settings.seed", seed=seed) if seed
+                                 else self.text("widget.settings.new_seed"))
+        return self.text("widget.settings.summary", decoding=decoding,
+                         repetition_penalty=self.repetition_penalty.value, max_new_tokens=self.max_new_tokens.value)
 
     # -- the buttons -------------------------------------------------------------------------------------------
 
@@ -205,10 +229,10 @@ class ChatWidget:
         (``join()`` waits for a reply started this way).
         """
         if self._busy:
-            return self._say("Wait for the reply to finish, or press Stop.", "warning")
+            return self._say(self.text("widget.status.busy"), "warning")
         text = self.input.value if text is None else text
         if not text.strip():
-            return self._say("Type a message first: an empty message gives the model nothing to answer.", "warning")
+            return self._say(self.text("widget.status.empty"), "warning")
         try:
             settings, seed = self._settings()
         except ValueError as exc:
@@ -217,19 +241,18 @@ class ChatWidget:
         try:
             inputs = build_inputs(validate_messages(messages), self.tokenizer, self.model.device)
         except Exception as exc:  # a bad message or a template error: say so in the widget
-            return self._say(f"Could not build the prompt: {type(exc).__name__}: {exc}", "error")
+            return self._say(self.text("widget.status.no_prompt", error=f"{type(exc).__name__}: {exc}"), "error")
         prompt_tokens, max_new = inputs.input_ids.shape[1], settings["max_new_tokens"]
-        if prompt_tokens + max_new > self.context_length:
-            return self._say(
-                f"This conversation no longer fits the context: the prompt is {prompt_tokens:,} tokens and "
-                f"max_new_tokens is {max_new:,}, together more than the model's {self.context_length:,} tokens. "
-                "Press Reset to start a new conversation, or lower max_new_tokens.", "warning")
+        if prompt_tokens + max_new > self.context_length:  # the message of helpers.conversation.context_problem
+            return self._say(self.text("error.context.too_long", prompt_tokens=prompt_tokens, max_new_tokens=max_new,
+                                       context_length=self.context_length,
+                                       fix=self.text("error.context.fix_widget")), "warning")
 
         self.input.value = ""
         self.turns += [{"role": "user", "content": text}, {"role": "assistant", "content": ""}]
         self._stop_event.clear()
         self._set_busy(True)
-        self._say("Generating... (Stop interrupts it)")
+        self._say(self.text("widget.status.generating"))
         if wait:
             return self._stream(inputs, settings, seed)
         self._thread = threading.Thread(target=self._stream, args=(inputs, settings, seed), daemon=True)
@@ -239,10 +262,10 @@ class ChatWidget:
     def stop(self) -> None:
         """Ask the running ``generate`` to end after its current token (the reply so far is kept)."""
         if not self._busy:
-            self._say("Nothing to stop: no reply is being generated.")
+            self._say(self.text("widget.status.nothing_to_stop"))
             return
         self._stop_event.set()
-        self._say("Stopping...")
+        self._say(self.text("widget.status.stopping"))
 
     def reset(self, defaults: bool = False) -> None:
         """Stop any running reply and start a new conversation.
@@ -261,7 +284,7 @@ class ChatWidget:
         if self.kv_cache is not None:
             self.kv_cache.reset()
         self._refresh()
-        self._say(f"New conversation ({self.settings_summary()}): type a message and press Enter or Send.")
+        self._say(self.text("widget.status.new_conversation", settings=self.settings_summary()))
 
     def restore_defaults(self) -> None:
         """Put every decoding setting (and the template toggle) back to the widget's defaults."""
@@ -290,8 +313,7 @@ class ChatWidget:
             try:
                 seed = int(typed)
             except ValueError:
-                raise ValueError(f"The seed {typed!r} is not a whole number: type one (e.g. 42) to get the same "
-                                 "sample on every Send, or empty the box for a new sample each time.") from None
+                raise ValueError(self.text("widget.status.bad_seed", typed=repr(typed))) from None
         else:
             seed = random.SystemRandom().randrange(2**31)
         return {**settings, "do_sample": True, "temperature": self.temperature.value, "top_p": self.top_p.value,
@@ -357,8 +379,7 @@ class ChatWidget:
             self.turns = [turn for turn in self.turns if turn is not user and turn is not reply]
             self.input.value = user["content"]
         if error is not None:
-            self._say(f"Generation failed: {type(error).__name__}: {error}. Your message is back in the box.",
-                      "error")
+            self._say(self.text("widget.status.failed", error=f"{type(error).__name__}: {error}"), "error")
         elif "ids" in outcome:
             eos = self.model.generation_config.eos_token_id
             self.last_generation = Generation(
@@ -366,19 +387,20 @@ class ChatWidget:
                 eos_ids=list(eos) if isinstance(eos, (list, tuple)) else [eos])
             self.last_reuse, self.last_seed = reuse, seed
             count = len(self.last_generation.new_ids)
-            tokens = f"{count} new token{'' if count == 1 else 's'}"
-            ended = "Stop" if stopped else self.last_generation.stopped_by
-            timing = f"in {seconds:.1f} s" + (f", first token after {first:.2f} s" if first is not None else "")
+            tokens = self.text("widget.tokens.one" if count == 1 else "widget.tokens.many", count=count)
+            ended = self.text("widget.ended." + ("stop" if stopped else
+                                                 self.last_generation.stopped_by.replace(" ", "_")))
+            timing = (self.text("widget.timing", seconds=seconds) if first is None
+                      else self.text("widget.timing.first", seconds=seconds, first=first))
             prompt = len(self.last_generation.prompt_ids)
-            read = (f"; read {reuse.computed} of {prompt} prompt tokens, {reuse.reused} from the kept cache"
+            read = (self.text("widget.read", computed=reuse.computed, prompt=prompt, reused=reuse.reused)
                     if reuse is not None and reuse.reused else "")
-            how = "greedy" if seed is None else f"sampled with seed {seed}"
+            how = self.text("widget.how.greedy") if seed is None else self.text("widget.how.sampled", seed=seed)
             if not reply["content"]:
-                self._say(f"No text came back ({tokens}, ended by {ended}); your message is back in "
-                          "the box.", "warning")
+                self._say(self.text("widget.status.no_text", tokens=tokens, ended=ended), "warning")
             else:
-                self._say(f"{'Stopped' if stopped else 'Done'}: {tokens} {timing}; ended by {ended}; "
-                          f"{how}{read}.")
+                self._say(self.text("widget.status.stopped" if stopped else "widget.status.done", tokens=tokens,
+                                    timing=timing, ended=ended, how=how, read=read))
         self._set_busy(False)
         self._refresh()
         return reply["content"] if usable else None
@@ -413,10 +435,11 @@ class ChatWidget:
             cursor = "▌" if streaming and i == len(self.messages) - 1 else ""
             turns.append(
                 f'<div class="qcw-turn qcw-{role}" style="padding:4px 8px;border-radius:6px;{_BUBBLES[role]}">'
-                f'<b>{_LABELS[role]}</b><div class="qcw-text" style="white-space:pre-wrap">'
+                f'<b>{html.escape(self.text("widget.role." + role))}</b>'
+                '<div class="qcw-text" style="white-space:pre-wrap">'
                 f'{html.escape(message["content"])}</div>{cursor}</div>')
         if not self.turns:
-            turns.append('<div style="color:#999;margin:6px 0">No messages yet.</div>')
+            turns.append(f'<div style="color:#999;margin:6px 0">{html.escape(self.text("widget.no_messages"))}</div>')
         # column-reverse keeps the newest turn in view when the conversation is taller than the box
         return ('<div style="max-height:360px;overflow-y:auto;display:flex;flex-direction:column-reverse;'
                 'line-height:1.45">'
@@ -426,15 +449,14 @@ class ChatWidget:
         """The chat template of the conversation as it is now (a streaming reply included), with its token count."""
         self._template_drawn = time.perf_counter()
         if not self.messages:
-            self.template.value = "<i>No messages yet: the chat template has nothing to render.</i>"
+            self.template.value = f"<i>{html.escape(self.text('widget.template.empty'))}</i>"
             return
         count = self.token_count()
         # the same column-reverse trick as the conversation: the panel scrolls, and its newest text stays in view
         self.template.value = (
-            '<div class="qcw-template-count" style="line-height:1.45">The conversation as the model reads it '
-            "(notebook 04); Send adds your message and <code>&lt;|im_start|&gt;assistant</code>. "
-            f"<b>{count:,} tokens</b> of the model's {self.context_length:,}-token context "
-            f"({count / self.context_length:.1%}).</div>"
+            '<div class="qcw-template-count" style="line-height:1.45">'
+            + self.text("widget.template.count", count=count, context_length=self.context_length,
+                        share=count / self.context_length) + "</div>"
             f'<div class="qcw-template-text" style="max-height:{TEMPLATE_HEIGHT_PX}px;overflow-y:auto;'
             'display:flex;flex-direction:column-reverse">'
             f"<div>{highlight_template(self._template_text())._repr_html_()}</div></div>")
@@ -443,7 +465,7 @@ class ChatWidget:
         """Redraw the conversation and, when it is switched on, the chat template with its token count."""
         self.conversation.value = self._conversation_html()
         shown = self.show_template.value
-        self.show_template.description = HIDE_TEMPLATE if shown else SHOW_TEMPLATE
+        self.show_template.description = self.text("widget.template.hide" if shown else "widget.template.show")
         self.template.layout.display = "block" if shown else "none"
         if shown:
             self._draw_template()
