@@ -69,3 +69,15 @@ def test_text_parts_render_like_the_joined_text(packaged_tokenizer):
     assert render_prompt(parts, packaged_tokenizer) == render_prompt(joined, packaged_tokenizer)
     assert build_inputs([parts[1]], packaged_tokenizer).input_ids.tolist() == \
         build_inputs([seed_messages()[1]], packaged_tokenizer).input_ids.tolist()
+
+
+def test_in_chinese_a_model_and_tokenizer_in_each_others_places_are_named(packaged_tokenizer, monkeypatch):
+    from helpers.errors import ArgumentError
+
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(ArgumentError) as caught:
+        chat(seed_messages(), packaged_tokenizer, packaged_tokenizer)
+    message = str(caught.value)
+    assert "Qwen2Tokenizer（这是分词器）" in message and "chat(messages, model, tokenizer)" in message
+    with pytest.raises(MessagesError, match="'robot'.*system, user, assistant, tool"):
+        render_prompt([{"role": "robot", "content": "hi"}], packaged_tokenizer)

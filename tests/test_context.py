@@ -101,3 +101,37 @@ def test_the_real_model_refuses_a_40000_word_message_at_once(packaged_model, pac
     with pytest.raises(PromptTooLong):
         chat(LONG_MESSAGE, packaged_model, packaged_tokenizer)
     assert time.perf_counter() - started < 1.0
+
+
+# -- the notebook's language: the same numbers and fix in Chinese (helpers.catalogue) ----------------------------
+
+def test_in_chinese_the_context_message_keeps_the_numbers_and_the_fix(monkeypatch):
+    from helpers.conversation import call_fix, widget_fix
+
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    message = context_problem(40_029, 256, 32_768)
+    assert "40,029 个词元" in message and "max_new_tokens 是 256" in message and "32,768 个词元" in message
+    assert message.endswith(call_fix()) and "trim_to_fit()" in call_fix() and call_fix() != CALL_FIX
+    assert context_problem(40_029, 256, 32_768, widget_fix()).endswith(widget_fix()) and widget_fix() != WIDGET_FIX
+    with pytest.raises(PromptTooLong, match="1,000 个词元"):
+        check_fits_context(1_000, 1, 1_000)
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+    assert call_fix() == CALL_FIX and widget_fix() == WIDGET_FIX
+
+
+@pytest.mark.parametrize("value, fix", [("10", "max_new_tokens=10"), (10.0, "max_new_tokens=10"), (0, "1")])
+def test_in_chinese_a_bad_max_new_tokens_is_named_with_its_fix(packaged_tokenizer, monkeypatch, value, fix):
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(ArgumentError) as caught:
+        chat(seed_messages(), NeverGenerates(), packaged_tokenizer, max_new_tokens=value)
+    message = str(caught.value)
+    assert message.startswith("max_new_tokens ") and fix in message
+    assert any("\u4e00" <= character <= "\u9fff" for character in message), message
+
+
+def test_in_chinese_a_conversation_that_cannot_be_trimmed_says_what_to_do(packaged_tokenizer, monkeypatch):
+    from helpers.conversation import ConversationTooLong, trim_to_fit
+
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(ConversationTooLong, match="超过了允许的 10 个：请缩短这条消息"):
+        trim_to_fit(seed_messages(), packaged_tokenizer, 10)

@@ -117,3 +117,38 @@ def test_import_helpers_in_a_real_kernel_adds_the_hint(tmp_path, monkeypatch):
     assert "NameError" in error.traceback[-3]
     assert error.traceback[-1] == ("Hint: `sliced_ids` is defined in an earlier cell of this notebook (code cell 2): "
                                    "run the cells above first (Run > Run All Above Selected Cell).")
+
+
+# -- the notebook's language: the hint in Chinese in the Chinese edition (helpers.catalogue) ---------------------
+
+def test_in_chinese_the_hint_is_chinese_and_names_the_cell_and_the_menu(shell, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    shell.user_ns["__session__"] = str(write_notebook(tmp_path / "07_slicing.ipynb", *SLICING))
+    shell.run_cell(SLICING[2], store_history=True)
+    out = capsys.readouterr().out
+    assert "name 'sliced_ids' is not defined" in out          # Python's own error is left as it is
+    hint = out[out.index("提示："):]
+    assert "`sliced_ids`" in hint and "代码单元格 2" in hint and "Run > Run All Above Selected Cell" in hint
+    shell.run_cell("sliced_id", store_history=True)
+    assert "你是不是想写 `sliced_ids`" in capsys.readouterr().out
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+    shell.run_cell("sliced_id", store_history=True)
+    assert "did you mean `sliced_ids`?" in capsys.readouterr().out
+
+
+def test_a_kernel_started_in_notebooks_zh_gives_the_hint_in_chinese(tmp_path, monkeypatch):
+    """No setting at all: JupyterLab and nbval start the kernel in the notebook's folder, notebooks/zh/."""
+    from nbclient import NotebookClient
+
+    folder = tmp_path / "notebooks" / "zh"
+    folder.mkdir(parents=True)
+    path = write_notebook(folder / "08_decoding.ipynb", "import helpers", "sliced_ids = [1]", "print(sliced_ids)")
+    monkeypatch.delenv("WORKBOOK_LANG", raising=False)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells = [notebook.cells[0], notebook.cells[2]]
+    NotebookClient(notebook, timeout=120, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
+    error = notebook.cells[1].outputs[-1]
+    assert error.output_type == "error" and error.ename == "NameError"
+    assert error.traceback[-1] == ("提示：`sliced_ids` 在本笔记本前面的单元格里定义（代码单元格 2）：请先运行上面的单元格"
+                                   "（Run > Run All Above Selected Cell）。")

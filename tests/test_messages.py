@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from helpers import MessagesError, seed_messages, validate_messages
@@ -88,3 +90,41 @@ def test_a_tool_call_and_its_result_are_accepted():
 def test_all_three_roles_and_multi_turn_are_accepted():
     messages = seed_messages() + [{"role": "assistant", "content": "An LLM is..."}, {"role": "user", "content": "更多"}]
     assert validate_messages(messages) == messages
+
+
+# -- the notebook's language: the same errors in Chinese in the Chinese edition (helpers.catalogue) ---------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("bad, fix", [
+    ("hello", "[{'role': 'user', 'content': 'Hello!'}]"),                   # the example to copy
+    ([{"role": "User", "content": "hi"}], "'user'"),                        # the role to write
+    ([{"role": "developer", "content": "Be brief."}], "'system'"),
+    ([{"role": "user", "content": 42}], "str(42)"),
+    ([{"content": "hi"}], "'role'"),
+    ([{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], "'text'"),
+    ([{"role": "user", "content": ["Hello"]}], "{'type': 'text', 'text': 'Hello'}"),
+])
+def test_in_chinese_the_error_is_chinese_and_still_names_the_fix(bad, fix, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(MessagesError) as chinese:
+        validate_messages(bad)
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+    with pytest.raises(MessagesError) as english:
+        validate_messages(bad)
+    assert CHINESE.search(str(chinese.value)) and fix in str(chinese.value), str(chinese.value)
+    assert not CHINESE.search(str(english.value)) and fix in str(english.value), str(english.value)
+    assert "messages" in str(chinese.value)  # which message is wrong: the same words as in the code
+
+
+def test_a_kernel_in_notebooks_zh_gets_chinese_errors_without_any_setting(tmp_path, monkeypatch):
+    monkeypatch.delenv("WORKBOOK_LANG", raising=False)
+    (tmp_path / "notebooks" / "zh").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "notebooks" / "zh")
+    with pytest.raises(MessagesError, match="messages 是空的") as caught:
+        validate_messages([])
+    assert "{'role': 'user', 'content': 'Hello!'}" in str(caught.value)
+    monkeypatch.chdir(tmp_path / "notebooks")
+    with pytest.raises(MessagesError, match="messages is empty"):
+        validate_messages([])

@@ -161,3 +161,18 @@ def test_native_mode_still_fails_a_broken_invariant(tmp_path):
     broken = OTHER_WORDS.replace('"Words another CPU chose."', '"Words cut mid"')
     result = _run_nbval(tmp_path, broken, "Words cut mid\n", "native")
     assert result.returncode == 1 and "a reply that stopped by itself ends a sentence" in result.stdout, result.stdout
+
+
+# -- the notebook's language: notebook 00 shows the reason in Chinese in the Chinese edition (helpers.catalogue) --
+
+def test_in_chinese_the_reason_is_chinese_and_keeps_the_settings(monkeypatch):
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    plan = numerics.plan_numerics({}, AVX2_ONLY, "x86_64")
+    assert "WORKBOOK_NUMERICS=reference" in plan.reason and "ATEN_CPU_CAPABILITY=default" in plan.reason
+    assert "12 倍" in plan.reason and "avx avx2" in plan.reason
+    assert "参考设置" in numerics.plan_numerics({}, AVX512_BF16, "x86_64").reason
+    with pytest.raises(WorkbookError, match="auto.*reference.*native") as caught:
+        numerics.plan_numerics({"WORKBOOK_NUMERICS": "refrence"}, AVX512_BF16, "x86_64")
+    assert "无法识别" in str(caught.value) and "'refrence'" in str(caught.value)
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+    assert numerics.plan_numerics({}, AVX2_ONLY, "x86_64").reason.startswith("on this machine (x86_64, AVX flags:")

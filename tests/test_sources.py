@@ -1,5 +1,6 @@
 import builtins
 import json
+import re
 
 import pytest
 
@@ -136,3 +137,63 @@ def test_remote_code_is_never_trusted():
     sources_text = "\n".join(p.read_text() for p in Path(helpers.__file__).parent.glob("*.py"))
     assert "trust_remote_code=True" not in sources_text
     assert sources_text.count("trust_remote_code=False") >= 2  # both from_pretrained calls say so explicitly
+
+
+# -- the notebook's language: model-source errors in Chinese in the Chinese edition (helpers.catalogue) ----------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_in_chinese_an_unreachable_hub_names_the_same_three_ways_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    messages = {}
+    for lang in ("zh", "en"):
+        monkeypatch.setenv("WORKBOOK_LANG", lang)
+        with pytest.raises(ModelSourceError) as caught:
+            model_path("Qwen/Qwen2.5-0.5B-Instruct")
+        messages[lang] = str(caught.value)
+    for fix in ("HF_HUB_OFFLINE", "WORKBOOK_MODEL=packaged", "HF_ENDPOINT=https://hf-mirror.com",
+                "WORKBOOK_MODEL=modelscope:Qwen/Qwen2.5-0.5B-Instruct"):
+        assert fix in messages["zh"] and fix in messages["en"], fix
+    assert CHINESE.search(messages["zh"]) and not CHINESE.search(messages["en"])
+    # a reader in mainland China meets the mirrors first
+    assert messages["zh"].index("modelscope:") < messages["zh"].index("WORKBOOK_MODEL=packaged")
+
+
+@pytest.mark.parametrize("spec, fix", [
+    ("qwen", "modelscope:Qwen/Qwen2.5-0.5B-Instruct"),
+    ("modelscope:qwen", "modelscope:OWNER/NAME"),
+    ("/no/such/folder", "'/no/such/folder'"),
+])
+def test_in_chinese_a_bad_model_source_is_explained_in_chinese(spec, fix, monkeypatch):
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(ModelSourceError) as caught:
+        parse_model_spec(spec)
+    assert CHINESE.search(str(caught.value)) and fix in str(caught.value)
+
+
+def test_in_chinese_modelscope_without_the_package_gives_the_same_install_command(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_modelscope(name, *args, **kwargs):
+        if name == "modelscope" or name.startswith("modelscope."):
+            raise ImportError("No module named 'modelscope'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_modelscope)
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    with pytest.raises(ModelSourceError) as caught:
+        model_path("modelscope:Qwen/Qwen2.5-0.5B-Instruct")
+    assert "pip install -e '.[modelscope]'" in str(caught.value) and "魔搭" in str(caught.value)
+
+
+def test_the_description_of_each_source_follows_the_language(monkeypatch):
+    packaged = parse_model_spec("packaged")
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+    assert packaged.description == ("Qwen2.5-Coder-0.5B-Instruct, the offline twin from PyPI (Q4_K_M GGUF converted "
+                                    "to bfloat16)")
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    assert packaged.description.startswith("Qwen2.5-Coder-0.5B-Instruct，") and "bfloat16" in packaged.description
+    hub = parse_model_spec("Qwen/Qwen2.5-0.5B-Instruct")
+    assert "Qwen/Qwen2.5-0.5B-Instruct" in hub.description and CHINESE.search(hub.description)

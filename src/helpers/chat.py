@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from .catalogue import text
 from .conversation import check_fits_context, context_length as model_context_length
 from .errors import ArgumentError
 from .messages import validate_messages
@@ -98,27 +99,24 @@ def check_int(name: str, value, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         hint = ""
         if isinstance(value, str) and value.strip().isdigit():
-            hint = f" Write {name}={int(value)} without quotes."
+            hint = text("error.argument.hint_quotes", name=name, number=int(value))
         elif isinstance(value, float) and value.is_integer():
-            hint = f" Write {name}={int(value)}."
-        raise ArgumentError(f"{name} must be an int, got {type(value).__name__} {value!r}.{hint}")
+            hint = text("error.argument.hint_float", name=name, number=int(value))
+        raise ArgumentError(text("error.argument.not_int", name=name, type=type(value).__name__, value=repr(value),
+                                 hint=hint))
     if minimum is not None and value < minimum:
-        raise ArgumentError(f"{name} must be at least {minimum}, got {value}.")
+        raise ArgumentError(text("error.argument.minimum", name=name, minimum=minimum, value=value))
     return value
 
 
 def _check_tokenizer(tokenizer) -> None:
     if not hasattr(tokenizer, "apply_chat_template"):
-        swapped = " (that is the model: the tokenizer comes next)" if hasattr(tokenizer, "generate") else ""
-        raise ArgumentError(
-            f"tokenizer must be a tokenizer with a chat template, got {type(tokenizer).__name__}{swapped}. "
-            "Load both with model, tokenizer = helpers.load_model_and_tokenizer().")
+        swapped = text("error.argument.tokenizer_is_model") if hasattr(tokenizer, "generate") else ""
+        raise ArgumentError(text("error.argument.tokenizer", type=type(tokenizer).__name__, swapped=swapped))
 
 
 def _check_model(model, tokenizer) -> None:
     if not (hasattr(model, "generate") and hasattr(model, "config")):
-        swapped = " (that is the tokenizer)" if hasattr(model, "apply_chat_template") else ""
-        raise ArgumentError(
-            f"model must be a transformers model with generate(), got {type(model).__name__}{swapped}. "
-            "The order is generate(model, tokenizer, messages) and chat(messages, model, tokenizer).")
+        swapped = text("error.argument.model_is_tokenizer") if hasattr(model, "apply_chat_template") else ""
+        raise ArgumentError(text("error.argument.model", type=type(model).__name__, swapped=swapped))
     _check_tokenizer(tokenizer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .catalogue import text
 from .errors import PromptTooLong
 from .messages import validate_messages
 
@@ -43,19 +44,27 @@ def trim_to_fit(messages, tokenizer, max_tokens: int) -> tuple[list[dict], list[
     while count_tokens(system + rest, tokenizer) > max_tokens:
         if len(rest) <= 1:
             need = count_tokens(system + rest, tokenizer)
-            raise ConversationTooLong(
-                f"the newest message alone needs {need} tokens with the system prompt, more than the "
-                f"{max_tokens} allowed: shorten it or raise the limit")
+            raise ConversationTooLong(text("error.context.newest_too_long", need=need, max_tokens=max_tokens))
         dropped.append(rest.pop(0))
     return system + rest, dropped
 
 
 # -- does a prompt fit the context? (one check for the pipeline functions and the chat widget) ------------------
 
-# What the widget tells the learner to do, and what a function call's caller can do.
-WIDGET_FIX = "Press Reset to start a new conversation, or lower max_new_tokens."
-CALL_FIX = ("Shorten the messages (trim_to_fit() drops the oldest turns and keeps the system message), "
-            "or lower max_new_tokens.")
+# What the widget tells the learner to do, and what a function call's caller can do: in the notebook's language
+# from widget_fix() and call_fix(); the English texts stay importable as constants.
+WIDGET_FIX = text("error.context.fix_widget", "en")
+CALL_FIX = text("error.context.fix_call", "en")
+
+
+def widget_fix() -> str:
+    """What the chat widget tells the learner to do about a conversation too long for the context."""
+    return text("error.context.fix_widget")
+
+
+def call_fix() -> str:
+    """What the caller of :func:`helpers.chat.chat` can do about a prompt too long for the context."""
+    return text("error.context.fix_call")
 
 
 def context_length(model) -> int:
@@ -63,19 +72,22 @@ def context_length(model) -> int:
     return int(model.config.max_position_embeddings)
 
 
-def context_problem(prompt_tokens: int, max_new_tokens: int, context_length: int, fix: str = CALL_FIX) -> str | None:
+def context_problem(prompt_tokens: int, max_new_tokens: int, context_length: int,
+                    fix: str | None = None) -> str | None:
     """None when a prompt of ``prompt_tokens`` plus up to ``max_new_tokens`` new ones fits, else the message to show.
 
-    The message gives both counts, the limit, and ``fix`` (what to do about it). The widget shows it in its status
-    line with :data:`WIDGET_FIX`; :func:`check_fits_context` raises it.
+    The message, in the notebook's language, gives both counts, the limit, and ``fix`` (what to do about it; default
+    :func:`call_fix`). The widget shows it in its status line with :func:`widget_fix`; :func:`check_fits_context`
+    raises it.
     """
     if prompt_tokens + max_new_tokens <= context_length:
         return None
-    return (f"This conversation no longer fits the context: the prompt is {prompt_tokens:,} tokens and "
-            f"max_new_tokens is {max_new_tokens:,}, together more than the model's {context_length:,} tokens. {fix}")
+    return text("error.context.too_long", prompt_tokens=prompt_tokens, max_new_tokens=max_new_tokens,
+                context_length=context_length, fix=call_fix() if fix is None else fix)
 
 
-def check_fits_context(prompt_tokens: int, max_new_tokens: int, context_length: int, fix: str = CALL_FIX) -> None:
+def check_fits_context(prompt_tokens: int, max_new_tokens: int, context_length: int,
+                       fix: str | None = None) -> None:
     """Raise :class:`helpers.errors.PromptTooLong` when the prompt and its reply would not fit the context.
 
     Call it after tokenizing and before ``generate``: a prompt that does not fit would otherwise run for minutes

@@ -9,6 +9,8 @@ from importlib import metadata
 
 import pandas as pd
 
+from .catalogue import text
+
 PROJECT = "qwen-chat-workbook"
 
 
@@ -28,7 +30,11 @@ def pinned_requirements() -> dict[str, str]:
 
 
 def version_table(pins: dict[str, str] | None = None) -> pd.DataFrame:
-    """One row per pinned package: the pin, what is installed, and whether they agree."""
+    """One row per pinned package: the pin, what is installed, and whether they agree.
+
+    The status is ``ok``, or the fix to run in the notebook's language (``missing: run make lab``,
+    ``differs: pip install NAME==VERSION``); ``ok`` is the same word in every language, so code can compare it.
+    """
     pins = pinned_requirements() if pins is None else pins
     rows = []
     for name, wanted in pins.items():
@@ -37,13 +43,21 @@ def version_table(pins: dict[str, str] | None = None) -> pd.DataFrame:
         except metadata.PackageNotFoundError:
             installed = None
         if installed is None:
-            status = "missing: run make lab"
+            status = text("env.missing")
         elif installed.split("+")[0] == wanted:
             status = "ok"
         else:
-            status = f"differs: pip install {name}=={wanted}"
+            status = text("env.differs", name=name, version=wanted)
         rows.append({"package": name, "pinned": wanted, "installed": installed or "-", "status": status})
     return pd.DataFrame(rows, columns=["package", "pinned", "installed", "status"])
+
+
+def version_summary(versions: pd.DataFrame) -> str:
+    """The package table in a sentence: all pinned versions installed, or the fixes to run, one per line."""
+    problems = versions[versions["status"] != "ok"]
+    if problems.empty:
+        return text("env.summary.ok", count=len(versions))
+    return "\n".join([text("env.summary.fix"), *(f"   {fix}" for fix in problems["status"])])
 
 
 def machine_table() -> pd.DataFrame:

@@ -8,8 +8,9 @@ above had run. :func:`install` adds one line under the usual traceback, for exam
     Hint: `sliced_ids` is defined in an earlier cell of this notebook (code cell 3): run the cells above first
     (Run > Run All Above Selected Cell).
 
-``import helpers`` installs it, only inside a Jupyter kernel (a plain Python process or the terminal IPython is left
-alone), and never over an exception handler that someone else set.
+The hint speaks the notebook's language (:mod:`helpers.catalogue`: a kernel started in ``notebooks/zh/`` gets it in
+Chinese). ``import helpers`` installs it, only inside a Jupyter kernel (a plain Python process or the terminal
+IPython is left alone), and never over an exception handler that someone else set.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import re
 import sys
 from pathlib import Path
 
-RUN_ABOVE = "run the cells above first (Run > Run All Above Selected Cell)"
+from .catalogue import text
+
 _NAME_IN_MESSAGE = re.compile(r"name '([^']+)' is not defined")
 
 
@@ -68,10 +70,9 @@ def hint_for(name: str, shell=None, notebook: str | os.PathLike | None = None) -
         later = [i for i in defining if current is not None and i > current]
         if earlier:
             where = ", ".join(str(i + 1) for i in earlier[-3:])
-            return (f"`{name}` is defined in an earlier cell of this notebook (code cell {where}): {RUN_ABOVE}.")
+            return text("hint.earlier", name=name, cells=where, run_above=text("hint.run_above"))
         if later:
-            return (f"`{name}` is defined further down this notebook (code cell {later[0] + 1}), after the cell you "
-                    "ran: run the notebook in order, from the top.")
+            return text("hint.later", name=name, cell=later[0] + 1)
         known = set().union(*(names_defined(source) for source in cells))
         return _unknown_name_hint(name, known | _namespace_names(shell), in_notebook=True)
     return _unknown_name_hint(name, _namespace_names(shell), in_notebook=False)
@@ -126,7 +127,7 @@ def _show_with_hint(shell, etype, value, tb, tb_offset=None):
     name = getattr(value, "name", None) or _name_from_message(str(value))
     if name and not issubclass(etype, UnboundLocalError) and _raised_by_notebook_code(tb, shell):
         try:
-            stb = stb + ["", f"Hint: {hint_for(name, shell)}"]
+            stb = stb + ["", text("hint.line", hint=hint_for(name, shell))]
         except Exception:  # a hint must never hide the error itself
             pass
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
@@ -153,12 +154,10 @@ def _raised_by_notebook_code(tb, shell) -> bool:
 def _unknown_name_hint(name: str, known: set[str], in_notebook: bool) -> str:
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
     if close:
-        return f"`{name}` is not defined; did you mean `{close[0]}`? Check the spelling."
+        return text("hint.did_you_mean", name=name, close=close[0])
     if in_notebook:
-        return (f"no cell of this notebook defines `{name}`: check the spelling, or define it in a cell above "
-                "and run that cell.")
-    return (f"`{name}` is not defined in this kernel yet. If an earlier cell of this notebook defines it, {RUN_ABOVE}"
-            "; a restarted kernel has forgotten every variable.")
+        return text("hint.not_in_notebook", name=name)
+    return text("hint.not_in_kernel", name=name, run_above=text("hint.run_above"))
 
 
 def _namespace_names(shell) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .catalogue import text
 from .errors import MessagesError
 
 # Qwen2.5's chat template renders these four roles. ``tool`` carries a function's result back to the model (the
@@ -14,12 +15,15 @@ ROLES = ("system", "user", "assistant", "tool")
 PART_SEPARATOR = "\n"
 
 _EXAMPLE = "[{'role': 'user', 'content': 'Hello!'}]"
+_MESSAGE_EXAMPLE = "{'role': 'user', 'content': 'Hello!'}"
+_PART_EXAMPLE = "{'type': 'text', 'text': 'Hello!'}"
+_TOOL_CALLS_EXAMPLE = "[{'type': 'function', 'function': {'name': 'get_weather', 'arguments': {'city': 'Paris'}}}]"
 
-# Role names of other chat APIs, and the role Qwen's template knows for them.
+# Role names of other chat APIs: the catalogue key of the hint that names the role Qwen's template knows for them.
 _OTHER_APIS = {
-    "developer": "'developer' is OpenAI's newer name for the system message: write 'system'.",
-    "function": "'function' is OpenAI's old role for a function's result: write 'tool'.",
-    "model": "'model' is Gemini's name for the assistant: write 'assistant'.",
+    "developer": "error.messages.role_developer",  # OpenAI's newer name for the system message
+    "function": "error.messages.role_function",  # OpenAI's old role for a function's result
+    "model": "error.messages.role_model",  # Gemini's name for the assistant
 }
 
 
@@ -34,38 +38,34 @@ def validate_messages(messages) -> list[dict]:
 
     Returns the list unchanged so the call can wrap an argument, or, when some content was a list of parts, a new
     list in which those contents are joined strings (the argument itself is not modified). Raises
-    :class:`MessagesError` naming the first problem and its fix.
+    :class:`MessagesError` naming the first problem and its fix, in the notebook's language (:mod:`helpers.catalogue`).
     """
     if isinstance(messages, dict):
-        raise MessagesError(
-            "messages is a single dict, but a list of dicts is expected: wrap it in a list, "
-            f"e.g. [{_short(messages)}].")
+        raise MessagesError(text("error.messages.single_dict", message=_short(messages)))
     if not isinstance(messages, (list, tuple)):
-        raise MessagesError(
-            f"messages must be a list of {{'role': ..., 'content': ...}} dicts, got {type(messages).__name__}. "
-            f"Example: {_EXAMPLE}")
+        raise MessagesError(text("error.messages.not_a_list", type=type(messages).__name__, example=_EXAMPLE))
     if len(messages) == 0:
-        raise MessagesError(f"messages is empty: add at least one user message, e.g. {_EXAMPLE}")
+        raise MessagesError(text("error.messages.empty", example=_EXAMPLE))
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
-            raise MessagesError(
-                f"{where} is {_a(message)}, not a dict. Each message looks like "
-                "{'role': 'user', 'content': 'Hello!'}.")
+            raise MessagesError(text("error.messages.not_a_dict", where=where, a_type=_a(message),
+                                     message_example=_MESSAGE_EXAMPLE))
         missing = [key for key in ("role", "content") if key not in message]
+        if len(missing) == 2:
+            raise MessagesError(text("error.messages.missing_keys", where=where, keys=sorted(message)))
         if missing:
-            raise MessagesError(
-                f"{where} has no {' and no '.join(repr(k) for k in missing)} key; it has {sorted(message)}. "
-                "Each message needs both 'role' and 'content'.")
+            raise MessagesError(text("error.messages.missing_key", where=where, missing=repr(missing[0]),
+                                     keys=sorted(message)))
         role = message["role"]
         if role not in ROLES:
             hint = ""
             if isinstance(role, str) and role.strip().lower() in ROLES:
-                hint = f" Roles are lower-case: write {role.strip().lower()!r}."
-            elif role in _OTHER_APIS:
-                hint = f" {_OTHER_APIS[role]}"
-            raise MessagesError(
-                f"{where}['role'] is {role!r}, an unknown role: use one of {', '.join(ROLES)}.{hint}")
+                hint = text("error.messages.role_case", role=repr(role.strip().lower()))
+            elif isinstance(role, str) and role in _OTHER_APIS:
+                hint = text(_OTHER_APIS[role])
+            raise MessagesError(text("error.messages.unknown_role", where=where, role=repr(role),
+                                     roles=", ".join(ROLES), hint=hint))
         if "tool_calls" in message:
             _check_tool_calls(message, where)
         content = message["content"]
@@ -76,71 +76,65 @@ def validate_messages(messages) -> list[dict]:
             pass  # a pure function call: Qwen's template renders the tool_calls alone
         elif not isinstance(content, str):
             if isinstance(content, (int, float)) and not isinstance(content, bool):
-                fix = f"Convert it first, e.g. str({content!r})."
+                fix = text("error.messages.fix_convert", value=repr(content))
             else:
-                fix = ("Pass the text as a str, or as a list of text parts like "
-                       "[{'type': 'text', 'text': 'Hello!'}].")
-            raise MessagesError(
-                f"{where}['content'] is {_a(content)}, not a str: the chat template renders text only. {fix}")
+                fix = text("error.messages.fix_text", part_example=_PART_EXAMPLE)
+            raise MessagesError(text("error.messages.content_not_str", where=where, a_type=_a(content), fix=fix))
     return messages
 
 
 def _check_tool_calls(message: dict, where: str) -> None:
     """An assistant's ``tool_calls``: a list of ``{"function": {"name": ..., "arguments": {...}}}`` dicts."""
-    example = "[{'type': 'function', 'function': {'name': 'get_weather', 'arguments': {'city': 'Paris'}}}]"
     calls = message["tool_calls"]
     if message["role"] != "assistant":
-        raise MessagesError(f"{where} has 'tool_calls', but only an assistant message can call a tool "
-                            f"(this one is {message['role']!r}). A tool's result goes in a 'tool' message.")
+        raise MessagesError(text("error.messages.tool_calls_role", where=where, role=repr(message["role"])))
     if not isinstance(calls, (list, tuple)):
-        raise MessagesError(f"{where}['tool_calls'] is {_a(calls)}, not a list: write e.g. {example}.")
+        raise MessagesError(text("error.messages.tool_calls_not_list", where=where, a_type=_a(calls),
+                                 example=_TOOL_CALLS_EXAMPLE))
     for j, call in enumerate(calls):
         function = call.get("function", call) if isinstance(call, dict) else None
         if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise MessagesError(f"{where}['tool_calls'][{j}] has no function name: write e.g. {example}.")
+            raise MessagesError(text("error.messages.tool_call_no_name", where=where, index=j,
+                                     example=_TOOL_CALLS_EXAMPLE))
 
 
 def _join_text_parts(parts, where: str) -> str:
     """The text of a list of OpenAI-style content parts; any part that is not text gets a clear error."""
     if len(parts) == 0:
-        raise MessagesError(f"{where}['content'] is an empty list: give it at least one part, "
-                            "e.g. [{'type': 'text', 'text': 'Hello!'}], or a str.")
+        raise MessagesError(text("error.messages.parts_empty", where=where, part_example=_PART_EXAMPLE))
     texts = []
     for j, part in enumerate(parts):
         at = f"{where}['content'][{j}]"
         if isinstance(part, str):
-            raise MessagesError(f"{at} is a bare str: a content part is a dict, write "
-                                f"{{'type': 'text', 'text': {_clip(part)}}} (or pass the text itself as content).")
+            raise MessagesError(text("error.messages.part_bare_str", at=at, text=_clip(part)))
         if not isinstance(part, dict) or "type" not in part:
-            raise MessagesError(f"{at} is {_describe(part)}, not a content part: a content part looks like "
-                                "{'type': 'text', 'text': 'Hello!'}.")
+            raise MessagesError(text("error.messages.part_not_a_part", at=at, what=_describe(part),
+                                     part_example=_PART_EXAMPLE))
         kind = part["type"]
         if kind != "text":
-            raise MessagesError(
-                f"{at} is a {kind!r} part: only 'text' parts can be used. Qwen2.5-0.5B-Instruct reads text only "
-                "(it has no image, audio or file encoder), so this part cannot reach it. Remove the part, or "
-                "describe what it shows in a text part.")
-        text = part.get("text")
-        if not isinstance(text, str):
-            raise MessagesError(f"{at} is a text part whose 'text' is {_a(text)}, not a str: write "
-                                "{'type': 'text', 'text': 'Hello!'}.")
-        texts.append(text)
+            raise MessagesError(text("error.messages.part_not_text", at=at, kind=repr(kind)))
+        value = part.get("text")
+        if not isinstance(value, str):
+            raise MessagesError(text("error.messages.part_text_not_str", at=at, a_type=_a(value),
+                                     part_example=_PART_EXAMPLE))
+        texts.append(value)
     return PART_SEPARATOR.join(texts)
 
 
 def _short(message: dict) -> str:
-    text = repr(message)
-    return text if len(text) <= 60 else text[:57] + "..."
+    shown = repr(message)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def _a(value) -> str:
+    """The value's type as the errors name it: "an int", "a str" (in Chinese, "int 类型的值")."""
     name = type(value).__name__
-    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+    return text("error.a_type.an" if name[0].lower() in "aeiou" else "error.a_type.a", type=name)
 
 
-def _clip(text: str) -> str:
-    return repr(text if len(text) <= 30 else text[:27] + "...")
+def _clip(value: str) -> str:
+    return repr(value if len(value) <= 30 else value[:27] + "...")
 
 
 def _describe(value) -> str:
-    return f"a dict without 'type' ({_short(value)})" if isinstance(value, dict) else _a(value)
+    return text("error.messages.dict_without_type", value=_short(value)) if isinstance(value, dict) else _a(value)

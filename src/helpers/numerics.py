@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+from .catalogue import text
 from .errors import WorkbookError
 
 MODE_VARIABLE = "WORKBOOK_NUMERICS"
@@ -97,13 +98,14 @@ class NumericsPlan:
 
     mode: str  # "reference" or "native"
     environment: dict[str, str] = field(default_factory=dict)  # variables to set for the kernels
-    reason: str = ""
+    reason: str = ""  # in the language of the process that planned it (notebook 00 shows it)
 
     @property
     def compares_generated_text(self) -> bool:
         return self.mode == "reference"
 
     def summary(self) -> str:
+        """One line for make test's header (developers read it: English, with the reason as planned)."""
         settings = " ".join(f"{k}={v}" for k, v in self.environment.items()) or "torch's own kernel choice"
         what = ("generated text compared word for word" if self.compares_generated_text
                 else f"cells tagged {GENERATED_TAG!r} run their own invariant asserts, their words are not compared")
@@ -118,30 +120,28 @@ def plan_numerics(environ: dict[str, str] | None = None, flags: frozenset[str] |
     machine = machine or platform.machine()
     wanted = environ.get(MODE_VARIABLE, "auto").strip().lower() or "auto"
     if wanted not in MODES:
-        raise WorkbookError(f"{MODE_VARIABLE}={wanted!r} is not understood: use auto (the default), reference "
-                            "(compare generated text word for word) or native (torch's fastest kernels).")
-    where = f"{machine}, AVX flags: {avx_flags(flags)}"
+        raise WorkbookError(text("numerics.unknown_mode", variable=MODE_VARIABLE, value=repr(wanted)))
+    where = text("numerics.where", machine=machine, flags=avx_flags(flags))
     reference = reference_environment(flags, machine)
     user_level = environ.get(CAPABILITY_VARIABLE)
 
     if wanted == "native":
-        return NumericsPlan("native", {}, f"{MODE_VARIABLE}=native was asked for ({where}).")
+        return NumericsPlan("native", {}, text("numerics.native_asked", variable=MODE_VARIABLE, where=where))
     if reference is None:
         if wanted == "reference":
-            raise WorkbookError(f"{MODE_VARIABLE}=reference cannot hold on this machine ({where}): the stored "
-                                "outputs come from x86-64 kernels. Use WORKBOOK_NUMERICS=auto or native.")
-        return NumericsPlan("native", {}, f"the stored outputs come from x86-64 kernels; this machine is {where}.")
+            raise WorkbookError(text("numerics.reference_impossible", variable=MODE_VARIABLE, where=where))
+        return NumericsPlan("native", {}, text("numerics.not_x86", where=where))
     if wanted == "reference":
-        return NumericsPlan("reference", reference, f"{MODE_VARIABLE}=reference was asked for ({where}).")
+        return NumericsPlan("reference", reference, text("numerics.reference_asked", variable=MODE_VARIABLE,
+                                                         where=where))
     # auto
     if user_level is not None and reference.get(CAPABILITY_VARIABLE) != user_level:
-        return NumericsPlan("native", {}, f"{CAPABILITY_VARIABLE}={user_level} is set in your environment, "
-                                          "which is not the reference setting.")
+        return NumericsPlan("native", {}, text("numerics.level_set", capability=CAPABILITY_VARIABLE,
+                                               level=user_level))
     if reference:
-        return NumericsPlan("native", {}, f"on this machine ({where}) the reference setting means torch's scalar kernels "
-                                          f"({CAPABILITY_VARIABLE}=default), about 12x slower for int4; run with "
-                                          f"{MODE_VARIABLE}=reference to compare generated text word for word.")
-    return NumericsPlan("reference", {}, f"this machine ({where}) has AVX-512 BF16: torch's own kernels are the reference.")
+        return NumericsPlan("native", {}, text("numerics.scalar_slow", where=where, capability=CAPABILITY_VARIABLE,
+                                               variable=MODE_VARIABLE))
+    return NumericsPlan("reference", {}, text("numerics.avx512", where=where))
 
 
 def apply(plan: NumericsPlan, environ: dict | None = None) -> None:
@@ -178,8 +178,7 @@ def check_capability(plan: NumericsPlan, capability: str) -> NumericsPlan:
     expected = "DEFAULT" if plan.environment.get(CAPABILITY_VARIABLE) == "default" else "AVX512"
     if capability.upper() == expected:
         return plan
-    return NumericsPlan("native", {}, f"the reference needs torch's {expected} kernels but this process runs "
-                                      f"{capability}.")
+    return NumericsPlan("native", {}, text("numerics.demoted", expected=expected, capability=capability))
 
 
 @lru_cache(maxsize=1)

