@@ -95,7 +95,7 @@ MESSAGES: dict[str, str] = {
     # --- 上下文窗口（helpers.conversation）
     "error.context.too_long": "这段对话已经放不进上下文了：提示有 {prompt_tokens:,} 个词元，max_new_tokens 是 "
                               "{max_new_tokens:,}，加起来超过了模型的 {context_length:,} 个词元。{fix}",
-    "error.context.fix_widget": "点击 Reset 开始新的对话，或者调低 max_new_tokens。",
+    "error.context.fix_widget": "点击“重新开始”开始一段新的对话，或者调低 max_new_tokens。",  # 小部件按钮上的中文名
     "error.context.fix_call": "缩短消息（trim_to_fit() 会丢掉最早的几轮对话，并保留 system 消息），"
                               "或者调低 max_new_tokens。",
     "error.context.newest_too_long": "仅最新一条消息加上 system 提示就需要 {need} 个词元，超过了允许的 "
