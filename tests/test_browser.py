@@ -1,19 +1,30 @@
 """The chat widget in a real browser: JupyterLab, headless Chromium and the packaged model, end to end.
 
-The test starts JupyterLab on 127.0.0.1 (free port, random token, isolated config, HOME and TMPDIR in a temporary
-folder) on a copy of notebooks/20_chat_widget.ipynb with its outputs cleared, opens it in headless Chromium through
-Playwright, and runs all cells. Then, in the live widget:
+One JupyterLab (127.0.0.1, free port, random token, isolated config, HOME and TMPDIR in a temporary folder) and one
+headless Chromium, driven through Playwright, serve both tests. They hold copies, outputs cleared, of both editions'
+notebook 20, laid out as in the repository (``notebooks/`` and ``notebooks/zh/``), so that each kernel starts in its
+edition's folder and the widget speaks that edition's language, as it does for a learner. Each test opens its
+notebook, runs all cells, drives the live widget, and shuts its kernel down (one model in memory at a time).
+
+English (notebooks/20_chat_widget.ipynb):
 
 - the settings it shows are its own defaults (not the demo cells' greedy, 40-token ones), and the chat-template
   panel is hidden with its button saying "Show";
 - a message typed and sent with **Enter** (the keyboard shortcut) streams back; it prints the time from Enter to the
   first streamed text and saves screenshots under test-artifacts/;
 - with the template panel shown, a second message streams: the panel shows the new message while the reply is still
-  being generated, stays within its bounded height, and Stop ends the reply (the kernel answered it mid-generation);
-- a Chinese message gets a reply, and a screenshot of it is kept (test-artifacts/chat_widget_chinese.png): with the
-  CJK font the test makes sure of, its characters render as glyphs, not empty boxes.
+  being generated, stays within its bounded height, and Stop ends the reply (the kernel answered it mid-generation).
 
-Finally it shuts the server down and checks that no server, kernel or browser process is left.
+Chinese (notebooks/zh/20_chat_widget.ipynb):
+
+- the buttons, the decoding choices, the template toggle and the status line are Chinese, the texts of the Chinese
+  catalogue (helpers/catalogue/zh/widget.py);
+- with max_new_tokens lowered in the slider's box, the seed's Chinese prompt 请介绍一下iPhone, sent with Enter,
+  streams back (the reply grows while it is generated), under the Chinese role labels, with a Chinese status line
+  that counts no more new tokens than the slider allows; a screenshot is kept (test-artifacts/chat_widget_chinese.png):
+  with the CJK font the test makes sure of, its characters render as glyphs, not empty boxes.
+
+Finally the server shuts down, and the test checks that no server, kernel or browser process is left.
 """
 
 from __future__ import annotations
@@ -39,12 +50,16 @@ import pytest
 
 from browser_support import CHROMIUM_ARGS, ensure_chromium, ensure_cjk_font
 
+from helpers import catalogue
+
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "notebooks" / "20_chat_widget.ipynb"
+NOTEBOOK = Path("notebooks") / "20_chat_widget.ipynb"       # both relative to the repository and to the lab's root
+NOTEBOOK_ZH = Path("notebooks") / "zh" / "20_chat_widget.ipynb"
 ARTIFACTS = REPO / "test-artifacts"
 MESSAGE = "What is a token in a language model? Answer in one sentence."
 STOP_MESSAGE = "Count from 1 to 200, one number per line."
-CHINESE_MESSAGE = "请用一句话介绍一下iPhone"
+CHINESE_MESSAGE = "请介绍一下iPhone"  # the seed's own prompt
+CHINESE_MAX_NEW_TOKENS = 48  # typed into the slider's box: a short reply keeps the test quick
 TEMPLATE_HEIGHT_PX = 320  # helpers.widget.TEMPLATE_HEIGHT_PX
 
 # Generous limits: the machine may be slow and shared.
@@ -86,7 +101,21 @@ WATCH_REPLY_JS = """() => {
   }).observe(conversation, {childList: true, subtree: true, characterData: true});
 }"""
 
-STATUS_DONE = re.compile(r"^(Done|Stopped|Generation failed|This conversation|Type a message|Wait for|No text)")
+
+
+def zh(key: str, **values) -> str:
+    return catalogue.text(key, "zh", **values)
+
+
+def finished_status(lang: str) -> re.Pattern:
+    """A status line that says the Send is over, however it ended: the start of each such message of ``lang``."""
+    keys = ["widget.status.done", "widget.status.stopped", "widget.status.failed", "widget.status.no_text",
+            "widget.status.empty", "widget.status.busy", "error.context.too_long"]
+    starts = [catalogue.messages(lang)[key].split("{")[0] for key in keys]
+    return re.compile("^(" + "|".join(re.escape(start) for start in starts) + ")")
+
+
+STATUS_DONE = finished_status("en")
 
 
 def free_port() -> int:
@@ -167,8 +196,8 @@ def end_processes(processes: list[psutil.Process], what: str) -> None:
 
 
 @contextmanager
-def jupyter_lab(folder: Path, notebook: Path):
-    """JupyterLab serving ``notebook``'s folder; yields (base URL, token, process). Shuts it down afterwards."""
+def jupyter_lab(folder: Path, root: Path):
+    """JupyterLab serving the folder ``root``; yields (base URL, token, process). Shuts it down afterwards."""
     dirs = write_isolated_config(folder)
     port, token = free_port(), secrets.token_hex(24)
     from helpers.paths import cache_dir
@@ -177,16 +206,17 @@ def jupyter_lab(folder: Path, notebook: Path):
            "HOME": str(dirs["home"]), "TMPDIR": str(dirs["tmp"]), "JUPYTER_CONFIG_DIR": str(dirs["config"]),
            "JUPYTER_DATA_DIR": str(dirs["data"]), "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
            "IPYTHONDIR": str(dirs["home"] / ".ipython"), "PYTHONUNBUFFERED": "1"}
+    env.pop("WORKBOOK_LANG", None)  # each kernel's language comes from its notebook's folder, as for a learner
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               f"--ServerApp.root_dir={notebook.parent}", f"--LabApp.user_settings_dir={dirs['settings']}",
+               f"--ServerApp.root_dir={root}", f"--LabApp.user_settings_dir={dirs['settings']}",
                f"--LabApp.workspaces_dir={dirs['workspaces']}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log_path = folder / "jupyter.log"
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, env=env, cwd=notebook.parent, stdout=log, stderr=subprocess.STDOUT,
+        server = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     processes = family(server.pid)
     try:
@@ -228,8 +258,9 @@ def jupyter_lab(folder: Path, notebook: Path):
 
 
 @contextmanager
-def chromium_page(executable: str, folder: Path):
-    """A headless Chromium page that can reach 127.0.0.1 only; closes the browser and its processes afterwards."""
+def chromium_context(executable: str, folder: Path):
+    """A headless Chromium browser context that can reach 127.0.0.1 only; closes the browser and its processes
+    afterwards."""
     from playwright.sync_api import sync_playwright
 
     blocked: list[str] = []
@@ -250,8 +281,7 @@ def chromium_page(executable: str, folder: Path):
                         route.abort()
 
                 context.route("**/*", only_local)
-                page = context.new_page()
-                yield page
+                yield context
             finally:
                 for child in ours.children():  # Playwright's driver, and Chromium's processes below it
                     if child.pid not in earlier_children:
@@ -263,120 +293,213 @@ def chromium_page(executable: str, folder: Path):
         end_processes(processes + mentioning(str(folder)), "Chromium and Playwright")
 
 
-@pytest.fixture
-def short_tmp():
-    """A temporary folder with a short path: Chromium's sockets live under $TMPDIR, and a socket path must stay
-    under about 100 characters, which pytest's own tmp_path can exceed."""
-    folder = Path(tempfile.mkdtemp(prefix="qcw-", dir="/tmp" if os.path.isdir("/tmp") else None))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+class Lab:
+    """The running JupyterLab and browser that both tests share."""
+
+    def __init__(self, base: str, token: str, context):
+        self.base, self.token, self.context = base, token, context
+
+    def api(self, path: str, method: str = "GET"):
+        request = urllib.request.Request(f"{self.base}{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            body = answer.read()
+        return json.loads(body) if body else None
+
+    def shut_down_kernels(self) -> None:
+        """End every session and its kernel, so that the next test does not share the machine with a loaded model."""
+        for session in self.api("/api/sessions"):
+            self.api(f"/api/sessions/{session['id']}", method="DELETE")
+        deadline = time.monotonic() + 60
+        while self.api("/api/kernels"):
+            assert time.monotonic() < deadline, f"kernels still running: {self.api('/api/kernels')}"
+            time.sleep(0.5)
 
 
-def test_chat_widget_in_a_real_browser(short_tmp, monkeypatch):
+@pytest.fixture(scope="module")
+def lab():
+    """One JupyterLab and one Chromium for the module, serving cleared copies of both editions' notebook 20."""
     started = time.monotonic()
     executable = ensure_chromium()  # before HOME moves, so that a Playwright download lands in the real cache
     print(f"[browser] CJK fonts: {ensure_cjk_font()[:3]}")
-    jupyter, browser = short_tmp / "jupyter", short_tmp / "browser"
+    # a short path: Chromium's sockets live under $TMPDIR, and a socket path must stay under about 100 characters,
+    # which pytest's own tmp_path can exceed
+    folder = Path(tempfile.mkdtemp(prefix="qcw-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    jupyter, browser = folder / "jupyter", folder / "browser"
     root = jupyter / "root"
-    root.mkdir(parents=True)
-    notebook = root / NOTEBOOK.name
-    write_cleared_copy(NOTEBOOK, notebook)
+    for notebook in (NOTEBOOK, NOTEBOOK_ZH):
+        (root / notebook).parent.mkdir(parents=True, exist_ok=True)
+        write_cleared_copy(REPO / notebook, root / notebook)
     # Chromium writes under $HOME and Playwright under $TMPDIR: keep both inside the test's folder
     for name in ("home", "tmp"):
         (browser / name).mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(browser / "home"))
-    monkeypatch.setenv("TMPDIR", str(browser / "tmp"))
     ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("HOME", str(browser / "home"))
+            patch.setenv("TMPDIR", str(browser / "tmp"))
+            with jupyter_lab(jupyter, root) as (base, token, _server), chromium_context(executable, browser) as context:
+                yield Lab(base, token, context)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"[browser] server and browser, both tests: {time.monotonic() - started:.1f} s; screenshots in "
+              f"{ARTIFACTS}")
+
+
+@contextmanager
+def notebook_run(lab: Lab, notebook: Path, failure_png: str):
+    """Open ``notebook`` in a new page, run all its cells and check they all ran cleanly; yields the page.
+
+    Afterwards closes the page and shuts its kernel down; on a failure keeps a screenshot and the console errors.
+    """
     from playwright.sync_api import expect
 
-    with jupyter_lab(jupyter, notebook) as (base, token, _server), chromium_page(executable, browser) as page:
-        console_errors: list[str] = []
-        page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-        try:
-            page.goto(f"{base}/lab/tree/{notebook.name}?token={token}", timeout=PAGE_READY_S * 1000)
-            expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=PAGE_READY_S * 1000)
+    started = time.monotonic()
+    page = lab.context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        # ?reset: a fresh workspace, so that the notebook an earlier test opened is not opened (and run) again
+        page.goto(f"{lab.base}/lab/tree/{notebook.as_posix()}?reset&token={lab.token}", timeout=PAGE_READY_S * 1000)
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=PAGE_READY_S * 1000)
+        page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^Run$")).click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        prompts = page.wait_for_function(CELLS_FINISHED_JS, timeout=RUN_ALL_S * 1000, polling=500).json_value()
+        problems = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        assert problems.count() == 0, f"stderr or errors in the notebook: {problems.all_inner_texts()}"
+        assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), f"not every cell ran: {prompts}"
+        print(f"[browser] {notebook}: ran all {len(prompts)} code cells in {time.monotonic() - started:.1f} s")
+        yield page
+    except BaseException:
+        page.screenshot(path=ARTIFACTS / failure_png)
+        print(f"[browser] failed; screenshot in {ARTIFACTS / failure_png}; browser console errors: "
+              f"{console_errors[-10:]}")
+        raise
+    finally:
+        page.close()
+        lab.shut_down_kernels()
+        print(f"[browser] {notebook}: {time.monotonic() - started:.1f} s in all")
 
-            page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^Run$")).click()
-            page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
-            prompts = page.wait_for_function(CELLS_FINISHED_JS, timeout=RUN_ALL_S * 1000,
-                                             polling=500).json_value()
-            problems = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-            assert problems.count() == 0, f"stderr or errors in the notebook: {problems.all_inner_texts()}"
-            assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), f"not every cell ran: {prompts}"
-            print(f"[browser] ran all {len(prompts)} code cells; {time.monotonic() - started:.1f} s so far")
 
-            chat = page.locator(".qcw-chat")
-            expect(chat).to_have_count(1)
-            chat.scroll_into_view_if_needed()
-            status = page.locator(".qcw-status")
-            text_box = page.locator(".qcw-input input")
-            # after Run All the live widget starts with its own settings, not the demo cells' greedy 40 tokens
-            expect(status).to_contain_text("New conversation (sampling: temperature 0.7")
-            expect(status).to_contain_text("max_new_tokens 512")
-            expect(page.locator(".qcw-show-template")).to_have_text("Show the chat template")
-            expect(page.locator(".qcw-template")).to_be_hidden()
-            page.evaluate(WATCH_REPLY_JS)
+def watch_a_reply(page, status, lang: str) -> dict:
+    """Wait until the reply the learner just sent has begun and its Send is over; what the page recorded of it."""
+    from playwright.sync_api import expect
 
-            # a question, sent with Enter, streamed in
-            text_box.fill(MESSAGE)
-            text_box.press("Enter")
-            page.wait_for_function("() => window.__qcw.first !== null", timeout=REPLY_S * 1000, polling=50)
-            expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
-            watch = page.evaluate("() => window.__qcw")
-            first_token_s = (watch["first"] - watch["clicked"]) / 1000
-            print(f"[browser] Enter -> first streamed text: {first_token_s:.2f} s; status: {status.inner_text()}")
-            assert status.inner_text().startswith("Done"), status.inner_text()
-            users = page.locator(".qcw-conversation .qcw-user .qcw-text")
-            replies = page.locator(".qcw-conversation .qcw-assistant .qcw-text")
-            expect(users).to_have_text([MESSAGE])
-            expect(replies).to_have_count(1)
-            assert replies.first.inner_text().strip(), "the reply is empty"
-            assert len(watch["lengths"]) >= 2, f"the reply did not grow while streaming: {watch['lengths']}"
-            expect(text_box).to_have_value("")
-            chat.screenshot(path=ARTIFACTS / "chat_widget.png")
-            page.screenshot(path=ARTIFACTS / "chat_widget_page.png")
-            print(f"[browser] reply: {replies.first.inner_text()!r}")
+    page.wait_for_function("() => window.__qcw.first !== null", timeout=REPLY_S * 1000, polling=50)
+    expect(status).to_have_text(finished_status(lang), timeout=REPLY_S * 1000)
+    watch = page.evaluate("() => window.__qcw")
+    print(f"[browser] Enter -> first streamed text: {(watch['first'] - watch['clicked']) / 1000:.2f} s; "
+          f"status: {status.inner_text()}")
+    return watch
 
-            # the template panel: shown on request, following the conversation while the reply streams; then Stop
-            page.locator(".qcw-show-template").click()
-            expect(page.locator(".qcw-show-template")).to_have_text("Hide the chat template")
-            panel = page.locator(".qcw-template-text")
-            expect(panel).to_contain_text(MESSAGE)
-            text_box.fill(STOP_MESSAGE)
-            page.locator("button.qcw-send").click()
-            page.wait_for_function("() => window.__qcw.first !== null", timeout=REPLY_S * 1000, polling=50)
-            expect(panel).to_contain_text(STOP_MESSAGE, timeout=30_000)  # redrawn while the reply streams
-            assert page.locator("button.qcw-stop").is_enabled(), "the reply finished before the panel was checked"
-            clicked = time.monotonic()
-            page.locator("button.qcw-stop").click()
-            expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
-            print(f"[browser] Stop -> status {status.inner_text()!r} after {time.monotonic() - clicked:.2f} s")
-            assert status.inner_text().startswith("Stopped"), status.inner_text()
-            assert "from the kept cache" in status.inner_text(), "turn 2 did not reuse turn 1's key/value cache"
-            expect(users).to_have_text([MESSAGE, STOP_MESSAGE])
-            expect(replies).to_have_count(2)
-            expect(page.locator("button.qcw-send")).to_be_enabled()
-            height = panel.evaluate("element => element.getBoundingClientRect().height")
-            assert height <= TEMPLATE_HEIGHT_PX + 1, f"the template panel is {height} px tall, not bounded"
-            chat.screenshot(path=ARTIFACTS / "chat_widget_stopped.png")
 
-            # Chinese: a new conversation, a Chinese message, and a screenshot of the rendered reply
-            page.locator("button.qcw-reset").click()
-            page.locator(".qcw-show-template").click()
-            expect(page.locator(".qcw-template")).to_be_hidden()
-            text_box.fill(CHINESE_MESSAGE)
-            text_box.press("Enter")
-            expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
-            assert status.inner_text().startswith("Done"), status.inner_text()
-            expect(users).to_have_text([CHINESE_MESSAGE])
-            expect(replies).to_have_count(1)
-            reply = replies.first.inner_text()
-            assert reply.strip(), "the Chinese message got an empty reply"
-            page.locator(".qcw-conversation").screenshot(path=ARTIFACTS / "chat_widget_chinese.png")
-            print(f"[browser] Chinese reply: {reply!r}; screenshot in {ARTIFACTS / 'chat_widget_chinese.png'}")
-        except BaseException:
-            page.screenshot(path=ARTIFACTS / "chat_widget_failure.png")
-            print(f"[browser] failed; screenshot in {ARTIFACTS / 'chat_widget_failure.png'}; "
-                  f"browser console errors: {console_errors[-10:]}")
-            raise
-    print(f"[browser] whole test: {time.monotonic() - started:.1f} s; screenshots in {ARTIFACTS}")
+def test_chat_widget_in_a_real_browser(lab):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)  # expect()'s own 5 s default is too short on a loaded machine
+    with notebook_run(lab, NOTEBOOK, "chat_widget_failure.png") as page:
+        chat = page.locator(".qcw-chat")
+        expect(chat).to_have_count(1)
+        chat.scroll_into_view_if_needed()
+        status = page.locator(".qcw-status")
+        text_box = page.locator(".qcw-input input")
+        # after Run All the live widget starts with its own settings, not the demo cells' greedy 40 tokens
+        expect(status).to_contain_text("New conversation (sampling: temperature 0.7")
+        expect(status).to_contain_text("max_new_tokens 512")
+        expect(page.locator(".qcw-show-template")).to_have_text("Show the chat template")
+        expect(page.locator(".qcw-template")).to_be_hidden()
+        page.evaluate(WATCH_REPLY_JS)
+
+        # a question, sent with Enter, streamed in
+        text_box.fill(MESSAGE)
+        text_box.press("Enter")
+        watch = watch_a_reply(page, status, "en")
+        assert status.inner_text().startswith("Done"), status.inner_text()
+        users = page.locator(".qcw-conversation .qcw-user .qcw-text")
+        replies = page.locator(".qcw-conversation .qcw-assistant .qcw-text")
+        expect(users).to_have_text([MESSAGE])
+        expect(replies).to_have_count(1)
+        assert replies.first.inner_text().strip(), "the reply is empty"
+        assert len(watch["lengths"]) >= 2, f"the reply did not grow while streaming: {watch['lengths']}"
+        expect(text_box).to_have_value("")
+        chat.screenshot(path=ARTIFACTS / "chat_widget.png")
+        page.screenshot(path=ARTIFACTS / "chat_widget_page.png")
+        print(f"[browser] reply: {replies.first.inner_text()!r}")
+
+        # the template panel: shown on request, following the conversation while the reply streams; then Stop
+        page.locator(".qcw-show-template").click()
+        expect(page.locator(".qcw-show-template")).to_have_text("Hide the chat template")
+        panel = page.locator(".qcw-template-text")
+        expect(panel).to_contain_text(MESSAGE)
+        text_box.fill(STOP_MESSAGE)
+        page.locator("button.qcw-send").click()
+        page.wait_for_function("() => window.__qcw.first !== null", timeout=REPLY_S * 1000, polling=50)
+        expect(panel).to_contain_text(STOP_MESSAGE, timeout=30_000)  # redrawn while the reply streams
+        assert page.locator("button.qcw-stop").is_enabled(), "the reply finished before the panel was checked"
+        clicked = time.monotonic()
+        page.locator("button.qcw-stop").click()
+        expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
+        print(f"[browser] Stop -> status {status.inner_text()!r} after {time.monotonic() - clicked:.2f} s")
+        assert status.inner_text().startswith("Stopped"), status.inner_text()
+        assert "from the kept cache" in status.inner_text(), "turn 2 did not reuse turn 1's key/value cache"
+        expect(users).to_have_text([MESSAGE, STOP_MESSAGE])
+        expect(replies).to_have_count(2)
+        expect(page.locator("button.qcw-send")).to_be_enabled()
+        height = panel.evaluate("element => element.getBoundingClientRect().height")
+        assert height <= TEMPLATE_HEIGHT_PX + 1, f"the template panel is {height} px tall, not bounded"
+        chat.screenshot(path=ARTIFACTS / "chat_widget_stopped.png")
+
+
+def test_the_chinese_widget_in_a_real_browser(lab):
+    """The Chinese edition's notebook 20: Chinese labels and status line, and a Chinese message streamed back."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=60_000)
+    with notebook_run(lab, NOTEBOOK_ZH, "chat_widget_zh_failure.png") as page:
+        chat = page.locator(".qcw-chat")
+        expect(chat).to_have_count(1)
+        chat.scroll_into_view_if_needed()
+        status = page.locator(".qcw-status")
+        text_box = page.locator(".qcw-input input")
+        # the labels a learner sees are the Chinese catalogue's
+        expect(page.locator("button.qcw-send")).to_have_text(zh("widget.send"))
+        expect(page.locator("button.qcw-stop")).to_have_text(zh("widget.stop"))
+        expect(page.locator("button.qcw-reset")).to_have_text(zh("widget.reset"))
+        expect(page.locator(".qcw-mode button")).to_have_text([zh("widget.mode.sampling"), zh("widget.mode.greedy")])
+        expect(page.locator(".qcw-show-template")).to_have_text(zh("widget.template.show"))
+        expect(page.locator(".qcw-system label")).to_have_text(zh("widget.system_prompt"))
+        expect(text_box).to_have_attribute("placeholder", zh("widget.placeholder"))
+        assert page.locator("button.qcw-send").inner_text() == "发送"
+        # the last cell's reset(defaults=True): a new conversation, its settings said in Chinese
+        sampling = zh("widget.settings.sampling", temperature=0.7, top_p=0.8, top_k=20,
+                      seed=zh("widget.settings.new_seed"))
+        settings = zh("widget.settings.summary", decoding=sampling, repetition_penalty=1.1, max_new_tokens=512)
+        expect(status).to_have_text(zh("widget.status.new_conversation", settings=settings))
+
+        # a short reply: max_new_tokens typed into the slider's box, as a learner can
+        readout = page.locator(".qcw-max-new-tokens .widget-readout")
+        readout.fill(str(CHINESE_MAX_NEW_TOKENS))
+        readout.press("Enter")
+        expect(readout).to_have_text(str(CHINESE_MAX_NEW_TOKENS))
+
+        page.evaluate(WATCH_REPLY_JS)
+        text_box.fill(CHINESE_MESSAGE)
+        text_box.press("Enter")
+        watch = watch_a_reply(page, status, "zh")
+        done = status.inner_text()
+        assert done.startswith(catalogue.messages("zh")["widget.status.done"].split("{")[0]), done  # 完成：
+        new_tokens = int(re.match(r"\D*(\d+)", done).group(1))
+        assert 1 <= new_tokens <= CHINESE_MAX_NEW_TOKENS, f"{new_tokens} new tokens, more than the slider allows"
+        users = page.locator(".qcw-conversation .qcw-user .qcw-text")
+        replies = page.locator(".qcw-conversation .qcw-assistant .qcw-text")
+        expect(users).to_have_text([CHINESE_MESSAGE])
+        expect(replies).to_have_count(1)
+        reply = replies.first.inner_text()
+        assert reply.strip(), "the Chinese message got an empty reply"
+        assert len(watch["lengths"]) >= 2, f"the reply did not grow while streaming: {watch['lengths']}"
+        expect(page.locator(".qcw-conversation .qcw-user > b")).to_have_text(zh("widget.role.user"))
+        expect(page.locator(".qcw-conversation .qcw-assistant > b")).to_have_text(zh("widget.role.assistant"))
+        page.locator(".qcw-conversation").screenshot(path=ARTIFACTS / "chat_widget_chinese.png")
+        chat.screenshot(path=ARTIFACTS / "chat_widget_zh.png")
+        print(f"[browser] Chinese reply: {reply!r}; screenshots in {ARTIFACTS / 'chat_widget_chinese.png'} and "
+              f"{ARTIFACTS / 'chat_widget_zh.png'}")
