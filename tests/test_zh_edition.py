@@ -117,7 +117,7 @@ def test_links_resolve_from_notebooks_zh(path):
 
 # 00-05 were written before GLOSSARY.zh-CN.md existed and still link GLOSSARY.md; once they point at the Chinese
 # glossary, set this to False so that a Chinese notebook linking the English glossary fails.
-ENGLISH_GLOSSARY_LINKS_ALLOWED = True
+ENGLISH_GLOSSARY_LINKS_ALLOWED = False
 
 
 def english_glossary_links(text: str) -> list[str]:
