@@ -140,7 +140,7 @@ def test_an_anchor_catches_a_wrong_reference():
 GLOSSARY = ROOT / "GLOSSARY.md"
 GLOSSARY_ZH = ROOT / "GLOSSARY.zh-CN.md"
 GLOSSARY_LINK = re.compile(r"\]\((?:\.\./)*GLOSSARY(?:\.zh-CN)?\.md#([^)\s]+)\)")
-EXPLICIT_ANCHOR = re.compile(r'^<a id="([^"]+)"></a>\s*$')
+EXPLICIT_ANCHOR = re.compile(r'^<a id="([^"]+)"></a>(?:<!-- en: [0-9a-f]* -->)?\s*$')
 
 
 def heading_slug(heading: str) -> str:

@@ -511,3 +511,30 @@ def test_a_changed_english_cell_of_a_real_notebook_fails_the_check(copied_pair):
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 problem(s)" in run.stdout and "[stale] cell c04" in run.stdout and "+" in run.stdout
+
+
+# ------------------------------------------------------------------------------ the Chinese glossary stays in step
+
+def test_every_chinese_glossary_entry_translates_the_current_english_entry():
+    problems = edition.stale_glossary_entries(GLOSSARY.read_text(encoding="utf-8"),
+                                              GLOSSARY_ZH.read_text(encoding="utf-8"))
+    assert not problems, ("GLOSSARY.zh-CN.md is out of step with GLOSSARY.md (python -m helpers.edition glossary):\n"
+                          + "\n".join(str(p) for p in problems))
+
+
+def test_a_changed_english_glossary_entry_makes_its_translation_stale_until_marked():
+    english = GLOSSARY.read_text(encoding="utf-8")
+    chinese = GLOSSARY_ZH.read_text(encoding="utf-8")
+    changed = english.replace("## KV cache\n", "## KV cache\n\nA sentence added to the English entry.\n", 1)
+    assert changed != english
+    stale = edition.stale_glossary_entries(changed, chinese)
+    assert [(p.kind, p.cell) for p in stale] == [("stale", "kv-cache")], stale
+    assert "glossary-mark kv-cache" in stale[0].message
+    remarked, marked = edition.mark_glossary(changed, chinese, ["kv-cache"])
+    assert marked == ["kv-cache"] and edition.stale_glossary_entries(changed, remarked) == []
+    unrecorded = chinese.replace('<a id="token"></a><!-- en: ', '<a id="token"></a><!-- gone: ', 1)
+    unrecorded = unrecorded.split("<!-- gone: ")[0] + unrecorded.split("<!-- gone: ", 1)[1].split(" -->", 1)[1]
+    assert [(p.kind, p.cell) for p in edition.stale_glossary_entries(english, unrecorded)] == [("untranslated",
+                                                                                                 "token")]
+    with pytest.raises(edition.EditionError, match="no entry"):
+        edition.mark_glossary(english, chinese, ["no-such-entry"])

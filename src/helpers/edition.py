@@ -19,6 +19,11 @@ From a terminal::
     python -m helpers.edition check                      # every translated notebook, stale cells with a diff
     python -m helpers.edition mark notebooks/zh/05_model_inputs.ipynb c04 c10
     python -m helpers.edition sync notebooks/zh/05_model_inputs.ipynb   # copy changed English code cells over
+    python -m helpers.edition glossary                   # GLOSSARY.zh-CN.md entries whose English entry changed
+    python -m helpers.edition glossary-mark kv-cache     # after updating that entry's translation
+
+The Chinese glossary is kept in step the same way: each entry's anchor line, ``<a id="kv-cache"></a>``, carries the
+short sha256 of the English entry it translates, ``<a id="kv-cache"></a><!-- en: 1a2b3c4d5e6f7a8b -->``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from .errors import WorkbookError
 
 #: Folder under ``notebooks/`` of each edition, and the key its cells' metadata uses.
 EDITIONS = ("zh",)
+#: The translated glossary of each edition: ``GLOSSARY.<suffix>.md`` at the repository root.
+GLOSSARY_SUFFIX = {"zh": "zh-CN"}
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -79,12 +86,20 @@ def read_notebook(path: str | Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write a text file through a temporary file and a rename, so that it is never left half-written."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
 def write_notebook(notebook: dict, path: str | Path) -> None:
     """Write as Jupyter and ``python -m helpers store`` do (nbformat), so that diffs stay small."""
     import nbformat
 
     text = nbformat.writes(nbformat.from_dict(notebook))
-    Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    atomic_write_text(path, text if text.endswith("\n") else text + "\n")
 
 
 def _tags(cell: dict) -> list[str]:
@@ -262,6 +277,76 @@ def sync_code(translated: dict, english: dict, lang: str = "zh") -> list[str]:
     return sorted(set(changed))
 
 
+_ANCHOR_LINE = re.compile(r'^<a id="([^"]+)"></a>(?:<!-- en: ([0-9a-f]*) -->)?\s*$')
+
+
+def heading_slug(heading: str) -> str:
+    """GitHub's anchor for a markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def glossary_sections(text: str) -> list[dict]:
+    """Each ``## `` entry of a glossary: its anchor (the explicit ``<a id>`` on the line above the heading, else the
+    heading's GitHub slug), heading, text (heading and body, stripped) and recorded English hash (or None)."""
+    sections, previous = [], ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            explicit = _ANCHOR_LINE.match(previous)
+            sections.append({"anchor": explicit.group(1) if explicit else heading_slug(line[3:]),
+                             "heading": line[3:].strip(), "recorded": explicit.group(2) if explicit else None,
+                             "lines": [line]})
+        elif sections and not _ANCHOR_LINE.match(line):
+            sections[-1]["lines"].append(line)
+        if line.strip():
+            previous = line.strip()
+    for section in sections:
+        section["text"] = "\n".join(section.pop("lines")).strip()
+    return sections
+
+
+def entry_hash(text: str) -> str:
+    """The short sha256 that a translated glossary entry records of the English entry it translates."""
+    return source_sha256(text)[:16]
+
+
+def stale_glossary_entries(english: str, translated: str) -> list[Problem]:
+    """Translated glossary entries whose English entry changed (or was never recorded) since they were written."""
+    english_entries = {s["anchor"]: s for s in glossary_sections(english)}
+    problems = []
+    for section in glossary_sections(translated):
+        twin = english_entries.get(section["anchor"])
+        if twin is None:
+            continue  # a section of its own (the terminology table) or an extra entry: the tests report those
+        if section["recorded"] is None:
+            problems.append(Problem("untranslated", section["anchor"], "records no English hash: translate the "
+                                    "entry, then run python -m helpers.edition glossary-mark " + section["anchor"]))
+        elif section["recorded"] != entry_hash(twin["text"]):
+            problems.append(Problem("stale", section["anchor"], "the English entry changed after this translation "
+                                    f"was written ({twin['heading']!r}, now {entry_hash(twin['text'])}): update the "
+                                    "translation, then run python -m helpers.edition glossary-mark "
+                                    + section["anchor"]))
+    return problems
+
+
+def mark_glossary(english: str, translated: str, anchors: list[str] | None = None) -> tuple[str, list[str]]:
+    """The translated glossary with the current English hash recorded on the named entries (all, if none named)."""
+    english_entries = {s["anchor"]: s for s in glossary_sections(english)}
+    unknown = sorted(set(anchors or []) - set(english_entries))
+    if unknown:
+        raise EditionError(f"GLOSSARY.md has no entry {unknown}: use the anchors of its entries, e.g. kv-cache")
+    lines, marked = translated.splitlines(), []
+    for index, line in enumerate(lines):
+        match = _ANCHOR_LINE.match(line.strip())
+        if match and match.group(1) in english_entries and (not anchors or match.group(1) in anchors):
+            lines[index] = (f'<a id="{match.group(1)}"></a><!-- en: '
+                            f'{entry_hash(english_entries[match.group(1)]["text"])} -->')
+            marked.append(match.group(1))
+    missing = sorted(set(anchors or []) - set(marked))
+    if missing:
+        raise EditionError(f"the translated glossary has no <a id> line for {missing}: add the entry first")
+    return "\n".join(lines) + ("\n" if translated.endswith("\n") else ""), marked
+
+
 def translated_notebooks(root: str | Path, lang: str = "zh") -> list[Path]:
     """The translated notebooks of one edition, in reading order."""
     return sorted((Path(root) / "notebooks" / lang).glob("[0-9][0-9]_*.ipynb"))
@@ -272,11 +357,30 @@ def main(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     usage = ("usage: python -m helpers.edition check [NOTEBOOK...] | mark NOTEBOOK [CELL_ID...] | "
-             "sync NOTEBOOK")
-    if not args or args[0] not in ("check", "mark", "sync"):
+             "sync NOTEBOOK | glossary | glossary-mark [ANCHOR...]")
+    if not args or args[0] not in ("check", "mark", "sync", "glossary", "glossary-mark"):
         print(usage, file=sys.stderr)
         return 2
     command, rest = args[0], args[1:]
+    if command.startswith("glossary"):
+        root = project_root() or Path.cwd()
+        english_path = root / "GLOSSARY.md"
+        english = english_path.read_text(encoding="utf-8")
+        status = 0
+        for lang in EDITIONS:
+            path = root / f"GLOSSARY.{GLOSSARY_SUFFIX[lang]}.md"
+            translated = path.read_text(encoding="utf-8")
+            if command == "glossary-mark":
+                translated, marked = mark_glossary(english, translated, rest)
+                atomic_write_text(path, translated)
+                print(f"{path.name}: recorded the English entry of {len(marked)} entr(ies)")
+                continue
+            problems = stale_glossary_entries(english, translated)
+            status |= bool(problems)
+            print(f"{path.name}: {'in step' if not problems else f'{len(problems)} problem(s)'}")
+            for problem in problems:
+                print(f"  [{problem.kind}] entry {problem.cell}: {problem.message}")
+        return status
     if command == "check":
         root = project_root() or Path.cwd()
         paths = [Path(p) for p in rest] or [p for lang in EDITIONS for p in translated_notebooks(root, lang)]
