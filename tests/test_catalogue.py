@@ -245,3 +245,16 @@ def test_the_format_specs_of_numbers_survive_translation():
                   and sorted(spec.findall(english[key])) != sorted(spec.findall(other[key]))]
         assert not differ, f"{lang}: format specs differ from English in {differ}"
 
+
+
+def test_make_lab_opens_the_edition_that_workbook_lang_asks_for(monkeypatch, tmp_path):
+    from helpers.__main__ import lab_start_page
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WORKBOOK_LANG", raising=False)
+    assert lab_start_page() == "/lab/tree/notebooks"
+    monkeypatch.setenv("WORKBOOK_LANG", "zh_CN.UTF-8")
+    assert lab_start_page() == "/lab/tree/notebooks/zh"
+    monkeypatch.setenv("WORKBOOK_LANG", "fr")
+    with pytest.raises(catalogue.CatalogueError, match="WORKBOOK_LANG"):
+        lab_start_page()

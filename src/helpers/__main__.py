@@ -38,6 +38,14 @@ def prepare(record: bool = True) -> int:
     return 0
 
 
+def lab_start_page() -> str:
+    """The folder JupyterLab opens on: the lessons of the edition WORKBOOK_LANG asks for (notebooks/zh for zh)."""
+    from .catalogue import DEFAULT, language
+
+    lang = language()
+    return "/lab/tree/notebooks" + ("" if lang == DEFAULT else f"/{lang}")
+
+
 def lab(args: list[str]) -> int:
     prepare()
     plan = numerics.plan_numerics({**os.environ, numerics.MODE_VARIABLE: "auto"})
@@ -50,7 +58,7 @@ def lab(args: list[str]) -> int:
               "(notebook 15 shows why).", flush=True)
     root = project_root() or os.getcwd()
     command = [sys.executable, "-m", "jupyter", "lab", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.root_dir={root}", "--LabApp.default_url=/lab/tree/notebooks", *args]
+               f"--ServerApp.root_dir={root}", f"--LabApp.default_url={lab_start_page()}", *args]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     print("[lab] starting JupyterLab; open the http://127.0.0.1:...?token=... address it prints. Ctrl+C stops it.",
