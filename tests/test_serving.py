@@ -15,11 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
+import re
+
 import psutil
 import pytest
 
 from helpers import SEED_PROMPT_IDS, seed_messages
 from helpers import serving
+from helpers.catalogue import text
 from helpers.errors import ServerError, WorkbookError
 from helpers.packaged import GENERATION_CONFIG
 
@@ -39,6 +42,10 @@ def model_dir(tmp_path):
 def no_api_base(monkeypatch):
     monkeypatch.delenv(serving.API_BASE_VARIABLE, raising=False)
     monkeypatch.delenv(serving.API_KEY_VARIABLE, raising=False)
+    monkeypatch.delenv("WORKBOOK_LANG", raising=False)  # English, unless a test asks for Chinese
+
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def fake(modes="ok", pid_file=None, calls=None):
@@ -305,6 +312,78 @@ def test_a_shared_server_that_wants_a_key_gets_workbook_api_key(monkeypatch):
             serving.connect(url)
         monkeypatch.setenv(serving.API_KEY_VARIABLE, "secret")
         assert serving.connect(url).model == "fake-model"
+
+
+# ---------------------------------------------------------------------------------------------- in Chinese
+
+def test_errors_speak_chinese_under_workbook_lang_zh_and_still_name_the_fix(model_dir, listening_socket,
+                                                                           monkeypatch):
+    """The Chinese edition's learner meets the same errors in Chinese; the variable, command or argument that
+    fixes each stays as it is."""
+    monkeypatch.setenv("WORKBOOK_LANG", "zh")
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    monkeypatch.setenv(serving.API_BASE_VARIABLE, url)
+    with pytest.raises(ServerError) as nowhere:
+        serving.chat_server()
+    monkeypatch.setenv(serving.API_BASE_VARIABLE, "gpu-box:8000")
+    with pytest.raises(ServerError) as not_a_url:
+        serving.chat_server()
+    monkeypatch.delenv(serving.API_BASE_VARIABLE)
+    with pytest.raises(ServerError) as taken:
+        serving.start_server(model_dir, port=listening_socket, command=fake(), progress=False)
+    with pytest.raises(ServerError) as exited:
+        serving.start_server(model_dir, command=lambda name, port: [sys.executable, "-c", "import sys; "
+                             "print('Missing dependencies for serving'); sys.exit(1)"], progress=False)
+    with pytest.raises(ServerError) as silent:
+        serving.post_chat(server_at(listening_socket), {"messages": seed_messages()}, timeout=0.3)
+    with pytest.raises(ServerError) as kind:
+        serving.greedy_settings("ollama")
+
+    fixes = [
+        (nowhere, [url, "WORKBOOK_API_BASE", serving.VLLM_COMMAND, text("serving.reason.refused", lang="zh")]),
+        (not_a_url, ["WORKBOOK_API_BASE='gpu-box:8000'", "http://gpu-box:8000/v1", "/v1"]),
+        (taken, [str(listening_socket), "port=None"]),
+        (exited, ["pip install 'transformers[serving]'", "Missing dependencies for serving"]),  # the log's lines
+        (silent, ["max_tokens", "timeout", "0.3"]),
+        (kind, ["'ollama'", "transformers serve, vllm, openai-compatible"]),
+    ]
+    for caught, names in fixes:
+        message = str(caught.value)
+        assert HAN.search(message), message
+        assert not re.search(r"\b(the|is|to|or|and)\b", message.replace(serving.VLLM_COMMAND, "")), message
+        missing = [name for name in names if name not in message]
+        assert not missing, f"{message!r} lacks {missing}"
+    assert str(nowhere.value).startswith(f"{url}（来自 WORKBOOK_API_BASE）") and "连接被拒绝" in str(nowhere.value)
+    assert str(exited.value).startswith("transformers serve 在就绪之前就停止了：缺少 serving 扩展")
+
+
+def test_errors_and_the_progress_label_are_english_otherwise(model_dir, listening_socket, monkeypatch, tmp_path):
+    """Without WORKBOOK_LANG, outside notebooks/zh, every message is the English one (the label of the loading bar
+    too), and under WORKBOOK_LANG=zh the label is Chinese."""
+    monkeypatch.chdir(tmp_path)
+    import helpers.progress
+
+    labels = []
+
+    @contextmanager
+    def recording(desc, interval=0.5):
+        labels.append(desc)
+        yield
+
+    monkeypatch.setattr(helpers.progress, "ticking", recording)
+    for lang in ("", "zh"):
+        monkeypatch.setenv("WORKBOOK_LANG", lang)
+        serving.start_server(model_dir, command=fake(), progress=True).stop()
+    assert labels == ["Starting transformers serve with fake-model", "正在启动 transformers serve（模型 fake-model）"]
+
+    monkeypatch.delenv("WORKBOOK_LANG")
+    with pytest.raises(ServerError) as taken:
+        serving.start_server(model_dir, port=listening_socket, command=fake(), progress=False)
+    with pytest.raises(ServerError) as kind:
+        serving.greedy_settings("ollama")
+    for caught in (taken, kind):
+        assert not HAN.search(str(caught.value))
+    assert str(kind.value) == "Unknown server kind 'ollama': use one of transformers serve, vllm, openai-compatible."
 
 
 # ---------------------------------------------------------------------------------------------- pure helpers

@@ -14,6 +14,10 @@ gives a notebook a server to send that list to:
 it ends with an error. In a notebook, where a block cannot span cells, ``server = chat_server()`` then
 ``server.stop()`` does the same; a server whose notebook kernel exits is stopped too (at exit, and on Linux by
 the kernel's death). Every HTTP call here has a timeout, so a dead or silent server gives an error, never a hang.
+
+Every error and label a learner reads here comes from the message catalogue (``serving.*``, in
+``helpers/catalogue/<lang>/serving.py``), so the Chinese edition shows it in Chinese; the column names of the
+tables stay as the code and the server name them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .catalogue import text
 from .errors import ServerError
 
 API_BASE_VARIABLE = "WORKBOOK_API_BASE"
@@ -135,9 +140,7 @@ def api_base() -> str | None:
     if not value:
         return None
     if not value.startswith(("http://", "https://")):
-        raise ServerError(
-            f"{API_BASE_VARIABLE}={value!r} is not a URL. Set it to the base URL of an OpenAI-compatible server, "
-            f"ending in /v1, e.g. http://gpu-box:8000/v1, or unset it to start a local server.")
+        raise ServerError(text("serving.api_base.not_a_url", variable=API_BASE_VARIABLE, value=repr(value)))
     return value
 
 
@@ -165,13 +168,12 @@ def connect(base_url: str, timeout: float = PROBE_TIMEOUT_S) -> ChatServer:
     try:
         models = list_models(base_url, timeout=timeout)
     except ServerError as error:
-        origin = f" (from {API_BASE_VARIABLE})" if os.environ.get(API_BASE_VARIABLE, "").strip() else ""
-        raise ServerError(
-            f"No OpenAI-compatible server answered at {base_url}{origin}: {error} Start the server there "
-            f"(on a GPU machine, e.g. `{VLLM_COMMAND}`), check the host, the port and the /v1 at the end, or "
-            f"unset {API_BASE_VARIABLE} to start a local server instead.") from None
+        origin = (text("serving.connect.origin", variable=API_BASE_VARIABLE)
+                  if os.environ.get(API_BASE_VARIABLE, "").strip() else "")
+        raise ServerError(text("serving.connect.no_server", base_url=base_url, origin=origin, error=error,
+                               command=VLLM_COMMAND, variable=API_BASE_VARIABLE)) from None
     if not models:
-        raise ServerError(f"The server at {base_url} serves no model (its /models list is empty).")
+        raise ServerError(text("serving.connect.no_model", base_url=base_url))
     return ChatServer(base_url=base_url, model=models[0]["id"], kind=server_kind(models), port=_port_of(base_url),
                       pid=None, log_path=None, seconds_to_ready=time.perf_counter() - started)
 
@@ -180,13 +182,13 @@ def list_models(base_url: str, timeout: float = PROBE_TIMEOUT_S) -> list[dict]:
     """The ``data`` of ``GET {base_url}/models``: the models the server serves, with their ``id``."""
     response = _get(f"{base_url.rstrip('/')}/models", timeout)
     if response.status_code in (401, 403):
-        raise ServerError(f"the server refused the API key (HTTP {response.status_code}): set {API_KEY_VARIABLE} "
-                          "to the key it was started with (vLLM's --api-key).")
+        raise ServerError(text("serving.models.key_refused", status=response.status_code,
+                               variable=API_KEY_VARIABLE))
     try:
         return list(response.json()["data"])
     except (ValueError, KeyError, TypeError):
-        raise ServerError(f"{base_url}/models did not answer with an OpenAI model list "
-                          f"(HTTP {response.status_code}: {response.text[:200]!r}).") from None
+        raise ServerError(text("serving.models.not_a_list", base_url=base_url, status=response.status_code,
+                               body=repr(response.text[:200]))) from None
 
 
 def server_kind(models: list[dict]) -> str:
@@ -238,14 +240,13 @@ def start_server(model_dir: str | None = None, port: int | None = None, *, ready
                                        stdout=log, stderr=subprocess.STDOUT, **_new_group_options())
     except OSError as error:
         shutil.rmtree(log_dir, ignore_errors=True)
-        raise ServerError(f"Could not run {argv[0]}: {error}. Reinstall the workbook's packages "
-                          "(transformers with its serving extras).") from None
+        raise ServerError(text("serving.start.cannot_run", program=argv[0], error=error)) from None
     server = ChatServer(base_url=f"http://{HOST}:{port}/v1", model=folder.name, kind="transformers serve",
                         port=port, pid=process.pid, log_path=log_path, seconds_to_ready=float("nan"),
                         _process=process, _log_dir=log_dir)
     _started[process.pid] = process
     try:
-        bar = ticking(f"Starting transformers serve with {folder.name}") if progress else nullcontext()
+        bar = ticking(text("serving.start.progress", model=folder.name)) if progress else nullcontext()
         with bar:
             _wait_until_healthy(server, process, ready_timeout)
         server.seconds_to_ready = time.perf_counter() - started
@@ -265,11 +266,8 @@ def _model_folder(model_dir: str | None) -> Path:
         model_dir = model_path()
     folder = Path(model_dir).expanduser().resolve()
     if not (folder / "config.json").is_file():
-        missing = "does not exist" if not folder.exists() else "holds no config.json"
-        raise ServerError(
-            f"The model folder {folder} {missing}, so transformers serve has nothing to load. Pass the folder that "
-            "helpers.model_path() returns (or save_pretrained() wrote), or leave model_dir out to use the "
-            "workbook's chosen model.")
+        key = "serving.folder.no_folder" if not folder.exists() else "serving.folder.no_config"
+        raise ServerError(text(key, folder=folder, fix=text("serving.folder.fix")))
     return folder
 
 
@@ -277,11 +275,9 @@ def _choose_port(port: int | None) -> int:
     if port is None:
         return free_port()
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise ServerError(f"port={port!r} is not a TCP port: pass a number from 1024 to 65535, or port=None to let "
-                          "the helper pick a free one.")
+        raise ServerError(text("serving.port.not_a_port", port=repr(port)))
     if not port_is_free(port):
-        raise ServerError(f"Port {port} on {HOST} is already in use (another server, or one a notebook left "
-                          f"running). Pass port=None to pick a free port, or another port such as {free_port()}.")
+        raise ServerError(text("serving.port.in_use", port=port, host=HOST, free=free_port()))
     return port
 
 
@@ -320,10 +316,8 @@ def _wait_until_healthy(server: ChatServer, process: subprocess.Popen, timeout: 
             raise ServerError(_early_exit_message(server, process.returncode))
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise ServerError(
-                f"transformers serve did not become healthy within {timeout:g} s ({url} never answered 200). "
-                f"The model may still be loading on a slow machine: pass a larger ready_timeout. Last lines of "
-                f"its log ({server.log_path}):\n{server.log_tail(15)}")
+            raise ServerError(text("serving.health.timeout", timeout=timeout, url=url, log_path=server.log_path,
+                                   log=server.log_tail(15)))
         try:
             answer = requests.get(url, timeout=min(2.0, max(remaining, 0.1)))
             if answer.status_code == 200 and _is_ours(process.pid, server.port):
@@ -350,40 +344,34 @@ def _is_ours(pid: int, port: int) -> bool:
     return False
 
 
+# What a log that ends early says (lower-cased), and the catalogue key of the diagnosis; the first match wins.
 _DIAGNOSES = [
-    (("address already in use", "errno 98", "errno 48", "error while attempting to bind"),
-     "port {port} is already in use: another program took it. Start again with port=None to pick a free one."),
+    (("address already in use", "errno 98", "errno 48", "error while attempting to bind"), "serving.exit.port_in_use"),
     (("missing dependencies for serving", "no module named 'fastapi'", "no module named 'uvicorn'"),
-     "the serving extras are missing: pip install 'transformers[serving]' (the workbook pins them)."),
-    (("no module named",),
-     "a Python package is missing in the server's environment: reinstall the workbook's pinned packages."),
-    (("out of memory", "memoryerror", "cannot allocate memory"),
-     "the machine ran out of memory while loading the model: close other notebooks and try again."),
+     "serving.exit.no_serving_extras"),
+    (("no module named",), "serving.exit.no_module"),
+    (("out of memory", "memoryerror", "cannot allocate memory"), "serving.exit.out_of_memory"),
     (("does not appear to have a file", "not a valid model identifier", "can't load", "no such file or directory",
-      "is not a local folder"),
-     "the model could not be loaded from its folder: check that it holds config.json, the weights and the "
-     "tokenizer files."),
+      "is not a local folder"), "serving.exit.cannot_load"),
 ]
 
 
 def _early_exit_message(server: ChatServer, returncode: int) -> str:
     log = server.log_tail(15)
     lowered = _tail(server.log_path, 200).lower()
-    why = next((fix.format(port=server.port) for needles, fix in _DIAGNOSES if any(n in lowered for n in needles)),
+    why = next((text(key, port=server.port) for needles, key in _DIAGNOSES if any(n in lowered for n in needles)),
                None)
     if why is None:
-        why = ("it was killed by a signal" if returncode < 0 else f"it exited with code {returncode}") + \
-              "; its log says why."
-    return (f"transformers serve stopped before it was ready: {why}\n"
-            f"Last lines of its log ({server.log_path}):\n{log}")
+        why = text("serving.exit.killed") if returncode < 0 else text("serving.exit.code", code=returncode)
+    return text("serving.exit.message", why=why, log_path=server.log_path, log=log)
 
 
 def _tail(path: str | None, lines: int) -> str:
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        content = Path(path).read_text(encoding="utf-8", errors="replace")
     except (OSError, TypeError):
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join(content.splitlines()[-lines:])
 
 
 # ---------------------------------------------------------------------------------------------- stopping, for sure
@@ -479,7 +467,7 @@ def greedy_settings(kind: str = "transformers serve") -> dict:
     ``repetition_penalty`` of 1.1 from generation_config.json: it maps the field to ``1 + frequency_penalty``.
     """
     if kind not in KINDS:
-        raise ServerError(f"Unknown server kind {kind!r}: use one of {', '.join(KINDS)}.")
+        raise ServerError(text("serving.kind.unknown", kind=repr(kind), kinds=", ".join(KINDS)))
     return {"temperature": 0, "frequency_penalty": 0}
 
 
@@ -572,12 +560,12 @@ def post_chat(server: ChatServer, body: dict, timeout: float = REQUEST_TIMEOUT_S
         response = requests.post(url, json=body, timeout=timeout,
                                  headers={"Authorization": f"Bearer {api_key()}"})
     except requests.Timeout:
-        raise ServerError(f"{url} sent no reply within {timeout:g} s. Generation on a CPU is slow: ask for fewer "
-                          "tokens (max_tokens) or pass a larger timeout.") from None
+        raise ServerError(text("serving.post.timeout", url=url, timeout=timeout)) from None
     except requests.RequestException as error:
-        raise ServerError(f"Could not reach {url}: {_reason(error)}. Is the server still running?") from None
+        raise ServerError(text("serving.post.unreachable", url=url, reason=_reason(error))) from None
     if response.status_code != 200:
-        raise ServerError(f"{url} answered HTTP {response.status_code}: {response.text[:300]}")
+        raise ServerError(text("serving.post.http_error", url=url, status=response.status_code,
+                               body=response.text[:300]))
     return response.json()
 
 
@@ -652,18 +640,19 @@ def _get(url: str, timeout: float):
     try:
         return requests.get(url, timeout=timeout, headers={"Authorization": f"Bearer {api_key()}"})
     except requests.Timeout:
-        raise ServerError(f"no answer from {url} within {timeout:g} s.") from None
+        raise ServerError(text("serving.get.timeout", url=url, timeout=timeout)) from None
     except requests.RequestException as error:
-        raise ServerError(f"{_reason(error)}.") from None
+        raise ServerError(text("serving.get.failed", reason=_reason(error))) from None
 
 
 def _reason(error) -> str:
-    text = str(error)
-    if "Connection refused" in text or "Errno 111" in text or "Errno 61" in text:
-        return "connection refused (nothing listens on that port)"
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
-        return "the host name is unknown"
-    return f"{type(error).__name__}: {text[:200]}"
+    """Why a request failed, in the learner's language; an error we cannot name is shown as Python wrote it."""
+    said = str(error)
+    if "Connection refused" in said or "Errno 111" in said or "Errno 61" in said:
+        return text("serving.reason.refused")
+    if "Name or service not known" in said or "nodename nor servname" in said or "getaddrinfo" in said:
+        return text("serving.reason.unknown_host")
+    return f"{type(error).__name__}: {said[:200]}"
 
 
 def _port_of(base_url: str) -> int | None:
