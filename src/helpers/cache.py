@@ -19,6 +19,7 @@ from typing import Callable
 
 from filelock import FileLock, Timeout
 
+from .catalogue import text
 from .progress import ticking
 
 MANIFEST = "workbook-manifest.json"
@@ -160,9 +161,8 @@ def _locked(final: Path, log: Callable[[str], None], wait_interval: float):
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        log(f"Another process (another kernel, say) is preparing {final.name}; waiting for it to finish. "
-            "The first preparation takes about a minute.")
-        with ticking("Waiting for the other process", interval=wait_interval):
+        log(text("progress.other_process", name=final.name))
+        with ticking(text("progress.waiting"), interval=wait_interval):
             lock.acquire()
     try:
         yield

@@ -7,11 +7,13 @@ from contextlib import contextmanager
 
 from tqdm.auto import tqdm
 
+from .catalogue import text
+
 
 @contextmanager
 def ticking(desc: str, interval: float = 0.5):
     """Show a bar whose clock ticks while a step with no progress of its own runs (a tokenizer conversion, say)."""
-    bar = tqdm(total=None, desc=desc, bar_format="{desc}: {elapsed} elapsed", leave=True)
+    bar = tqdm(total=None, desc=desc, bar_format=text("progress.elapsed"), leave=True)
     stop = threading.Event()
 
     def tick():
@@ -25,5 +27,5 @@ def ticking(desc: str, interval: float = 0.5):
     finally:
         stop.set()
         thread.join()
-        bar.bar_format = "{desc}: done in {elapsed}"
+        bar.bar_format = text("progress.done")
         bar.close()

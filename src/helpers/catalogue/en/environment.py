@@ -52,4 +52,12 @@ MESSAGES: dict[str, str] = {
                             "above and run that cell.",
     "hint.not_in_kernel": "`{name}` is not defined in this kernel yet. If an earlier cell of this notebook defines "
                           "it, {run_above}; a restarted kernel has forgotten every variable.",
+
+    # The ticking clock of a step with no progress of its own (helpers.progress); tqdm fills in desc and elapsed.
+    "progress.elapsed": "{{desc}}: {{elapsed}} elapsed",
+    "progress.done": "{{desc}}: done in {{elapsed}}",
+    # Two kernels preparing the same cache (helpers.cache).
+    "progress.other_process": "Another process (another kernel, say) is preparing {name}; waiting for it to finish. "
+                              "The first preparation takes about a minute.",
+    "progress.waiting": "Waiting for the other process",
 }

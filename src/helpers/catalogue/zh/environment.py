@@ -51,4 +51,11 @@ MESSAGES: dict[str, str] = {
                             "并运行那个单元格。",
     "hint.not_in_kernel": "这个内核里还没有定义 `{name}`。如果本笔记本前面的某个单元格定义了它，{run_above}；"
                           "重启过的内核会忘掉所有变量。",
+
+    # 没有自身进度的步骤的计时条（helpers.progress）；desc 和 elapsed 由 tqdm 填入。
+    "progress.elapsed": "{{desc}}：已用 {{elapsed}}",
+    "progress.done": "{{desc}}：完成，用时 {{elapsed}}",
+    # 两个内核同时准备同一个缓存（helpers.cache）。
+    "progress.other_process": "另一个进程（比如另一个内核）正在准备 {name}，等它完成。第一次准备大约需要一分钟。",
+    "progress.waiting": "正在等待另一个进程",
 }
