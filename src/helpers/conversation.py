@@ -57,14 +57,14 @@ WIDGET_FIX = text("error.context.fix_widget", "en")
 CALL_FIX = text("error.context.fix_call", "en")
 
 
-def widget_fix() -> str:
+def widget_fix(lang: str | None = None) -> str:
     """What the chat widget tells the learner to do about a conversation too long for the context."""
-    return text("error.context.fix_widget")
+    return text("error.context.fix_widget", lang)
 
 
-def call_fix() -> str:
+def call_fix(lang: str | None = None) -> str:
     """What the caller of :func:`helpers.chat.chat` can do about a prompt too long for the context."""
-    return text("error.context.fix_call")
+    return text("error.context.fix_call", lang)
 
 
 def context_length(model) -> int:
@@ -73,17 +73,17 @@ def context_length(model) -> int:
 
 
 def context_problem(prompt_tokens: int, max_new_tokens: int, context_length: int,
-                    fix: str | None = None) -> str | None:
+                    fix: str | None = None, lang: str | None = None) -> str | None:
     """None when a prompt of ``prompt_tokens`` plus up to ``max_new_tokens`` new ones fits, else the message to show.
 
-    The message, in the notebook's language, gives both counts, the limit, and ``fix`` (what to do about it; default
+    The message, in ``lang`` (default: the notebook's language), gives both counts, the limit, and ``fix`` (what to do about it; default
     :func:`call_fix`). The widget shows it in its status line with :func:`widget_fix`; :func:`check_fits_context`
     raises it.
     """
     if prompt_tokens + max_new_tokens <= context_length:
         return None
-    return text("error.context.too_long", prompt_tokens=prompt_tokens, max_new_tokens=max_new_tokens,
-                context_length=context_length, fix=call_fix() if fix is None else fix)
+    return text("error.context.too_long", lang, prompt_tokens=prompt_tokens, max_new_tokens=max_new_tokens,
+                context_length=context_length, fix=call_fix(lang) if fix is None else fix)
 
 
 def check_fits_context(prompt_tokens: int, max_new_tokens: int, context_length: int,

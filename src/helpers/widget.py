@@ -44,6 +44,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStr
 
 from . import catalogue
 from .chat import Generation, build_inputs
+from .conversation import context_problem, widget_fix
 from .messages import validate_messages
 from .rendering import highlight_template
 from .seed import SEED_SYSTEM_PROMPT
@@ -243,10 +244,10 @@ class ChatWidget:
         except Exception as exc:  # a bad message or a template error: say so in the widget
             return self._say(self.text("widget.status.no_prompt", error=f"{type(exc).__name__}: {exc}"), "error")
         prompt_tokens, max_new = inputs.input_ids.shape[1], settings["max_new_tokens"]
-        if prompt_tokens + max_new > self.context_length:  # the message of helpers.conversation.context_problem
-            return self._say(self.text("error.context.too_long", prompt_tokens=prompt_tokens, max_new_tokens=max_new,
-                                       context_length=self.context_length,
-                                       fix=self.text("error.context.fix_widget")), "warning")
+        problem = context_problem(prompt_tokens, max_new, self.context_length, widget_fix(self.language),
+                                  self.language)
+        if problem is not None:
+            return self._say(problem, "warning")
 
         self.input.value = ""
         self.turns += [{"role": "user", "content": text}, {"role": "assistant", "content": ""}]
