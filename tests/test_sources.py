@@ -82,7 +82,9 @@ def test_hub_id_with_unreachable_hub_fails_fast_and_says_how_to_go_on(tmp_path, 
     assert "did not answer" in message and "127.0.0.1:9" in message and "WORKBOOK_MODEL=packaged" in message
 
 
-def test_modelscope_without_the_package_gives_the_install_command(monkeypatch):
+@pytest.fixture
+def without_modelscope(monkeypatch):
+    """Imports of the modelscope package fail, as where it is not installed."""
     real_import = builtins.__import__
 
     def no_modelscope(name, *args, **kwargs):
@@ -91,6 +93,9 @@ def test_modelscope_without_the_package_gives_the_install_command(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_modelscope)
+
+
+def test_modelscope_without_the_package_gives_the_install_command(without_modelscope):
     with pytest.raises(ModelSourceError, match=r"pip install -e '\.\[modelscope\]'"):
         model_path("modelscope:Qwen/Qwen2.5-0.5B-Instruct")
 
@@ -173,15 +178,7 @@ def test_in_chinese_a_bad_model_source_is_explained_in_chinese(spec, fix, monkey
     assert CHINESE.search(str(caught.value)) and fix in str(caught.value)
 
 
-def test_in_chinese_modelscope_without_the_package_gives_the_same_install_command(monkeypatch):
-    real_import = builtins.__import__
-
-    def no_modelscope(name, *args, **kwargs):
-        if name == "modelscope" or name.startswith("modelscope."):
-            raise ImportError("No module named 'modelscope'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_modelscope)
+def test_in_chinese_modelscope_without_the_package_gives_the_same_install_command(without_modelscope, monkeypatch):
     monkeypatch.setenv("WORKBOOK_LANG", "zh")
     with pytest.raises(ModelSourceError) as caught:
         model_path("modelscope:Qwen/Qwen2.5-0.5B-Instruct")
