@@ -381,6 +381,16 @@ def notebook_run(lab: Lab, notebook: Path, failure_png: str):
         print(f"[browser] {notebook}: {time.monotonic() - started:.1f} s in all")
 
 
+def the_widget(page):
+    """The one chat widget on the page, scrolled into view: its whole box, its status line and its text box."""
+    from playwright.sync_api import expect
+
+    chat = page.locator(".qcw-chat")
+    expect(chat).to_have_count(1)
+    chat.scroll_into_view_if_needed()
+    return chat, page.locator(".qcw-status"), page.locator(".qcw-input input")
+
+
 def watch_a_reply(page, status, lang: str) -> dict:
     """Wait until the reply the learner just sent has begun and its Send is over; what the page recorded of it."""
     from playwright.sync_api import expect
@@ -398,11 +408,7 @@ def test_chat_widget_in_a_real_browser(lab):
 
     expect.set_options(timeout=60_000)  # expect()'s own 5 s default is too short on a loaded machine
     with notebook_run(lab, NOTEBOOK, "chat_widget_failure.png") as page:
-        chat = page.locator(".qcw-chat")
-        expect(chat).to_have_count(1)
-        chat.scroll_into_view_if_needed()
-        status = page.locator(".qcw-status")
-        text_box = page.locator(".qcw-input input")
+        chat, status, text_box = the_widget(page)
         # after Run All the live widget starts with its own settings, not the demo cells' greedy 40 tokens
         expect(status).to_contain_text("New conversation (sampling: temperature 0.7")
         expect(status).to_contain_text("max_new_tokens 512")
@@ -456,11 +462,7 @@ def test_the_chinese_widget_in_a_real_browser(lab):
 
     expect.set_options(timeout=60_000)
     with notebook_run(lab, NOTEBOOK_ZH, "chat_widget_zh_failure.png") as page:
-        chat = page.locator(".qcw-chat")
-        expect(chat).to_have_count(1)
-        chat.scroll_into_view_if_needed()
-        status = page.locator(".qcw-status")
-        text_box = page.locator(".qcw-input input")
+        chat, status, text_box = the_widget(page)
         # the labels a learner sees are the Chinese catalogue's
         expect(page.locator("button.qcw-send")).to_have_text(zh("widget.send"))
         expect(page.locator("button.qcw-stop")).to_have_text(zh("widget.stop"))
