@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import edition
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NUMBERS = {p.stem[:2]: p for p in NOTEBOOKS}
@@ -140,27 +142,14 @@ def test_an_anchor_catches_a_wrong_reference():
 GLOSSARY = ROOT / "GLOSSARY.md"
 GLOSSARY_ZH = ROOT / "GLOSSARY.zh-CN.md"
 GLOSSARY_LINK = re.compile(r"\]\((?:\.\./)*GLOSSARY(?:\.zh-CN)?\.md#([^)\s]+)\)")
-EXPLICIT_ANCHOR = re.compile(r'^<a id="([^"]+)"></a>(?:<!-- en: [0-9a-f]* -->)?\s*$')
-
-
-def heading_slug(heading: str) -> str:
-    """GitHub's anchor for a markdown heading: lower case, punctuation dropped, spaces to hyphens."""
-    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+heading_slug = edition.heading_slug  # GitHub's anchor for a markdown heading
 
 
 def glossary_entries(text: str) -> list[tuple[str, str]]:
-    """(anchor, heading) of each ``## `` entry of a glossary, in order. An entry's anchor is the explicit
-    ``<a id="..."></a>`` on the line directly above its heading (the Chinese glossary keeps the English anchors that
-    way), otherwise GitHub's slug of the heading."""
-    entries, previous = [], ""
-    for line in text.splitlines():
-        if line.startswith("## "):
-            heading = line[3:].strip()
-            explicit = EXPLICIT_ANCHOR.match(previous)
-            entries.append((explicit.group(1) if explicit else heading_slug(heading), heading))
-        if line.strip():
-            previous = line.strip()
-    return entries
+    """(anchor, heading) of each ``## `` entry of a glossary, in order (:func:`helpers.edition.glossary_sections`:
+    the explicit ``<a id>`` above the heading, which the Chinese glossary uses to keep the English anchors, else
+    GitHub's slug of the heading)."""
+    return [(section["anchor"], section["heading"]) for section in edition.glossary_sections(text)]
 
 
 def glossary_anchors(path: Path = GLOSSARY) -> set[str]:

@@ -260,8 +260,7 @@ CHINESE_NOTEBOOK_NUMBERS = re.compile(r"笔记本 ?(\d\d)(?: ?[和到至] ?(\d\d
 
 def entry_texts(text: str) -> dict[str, str]:
     """Each ``## `` entry's text (heading and body) by its anchor."""
-    chunks = re.split(r"\n(?=## )", text)[1:]
-    return {anchor: chunk for (anchor, _), chunk in zip(glossary_entries(text), chunks)}
+    return {section["anchor"]: section["text"] for section in edition.glossary_sections(text)}
 
 
 def glossary_entry_problems(english: str, chinese: str) -> list[str]:
