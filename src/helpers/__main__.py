@@ -85,6 +85,8 @@ def store(args: list[str]) -> int:
     import nbclient
     import nbformat
 
+    from .edition import write_notebook
+
     os.environ["WORKBOOK_MODEL"] = "packaged"
     os.environ["HF_HUB_OFFLINE"] = "1"
     plan = numerics.plan_numerics({**os.environ, numerics.MODE_VARIABLE: "reference"})
@@ -110,10 +112,7 @@ def store(args: list[str]) -> int:
             client.execute()
         except nbclient.exceptions.CellExecutionError as exc:
             raise WorkbookError(f"{os.path.basename(path)} failed and was not saved:\n{exc}") from None
-        temporary = f"{path}.tmp-{os.getpid()}"
-        with open(temporary, "w", encoding="utf-8") as out:
-            nbformat.write(notebook, out)
-        os.replace(temporary, path)
+        write_notebook(notebook, path)
         print(f"[store] {os.path.basename(path)}: {time.monotonic() - started:.1f} s", flush=True)
     print(f"[store] {len(paths)} notebook(s) in {time.monotonic() - total:.0f} s.", flush=True)
     return 0

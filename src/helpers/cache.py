@@ -20,6 +20,7 @@ from typing import Callable
 from filelock import FileLock, Timeout
 
 from .catalogue import text
+from .paths import atomic_write_text
 from .progress import ticking
 
 MANIFEST = "workbook-manifest.json"
@@ -29,9 +30,7 @@ def write_manifest(folder: Path, **info) -> dict:
     """Record every file in ``folder`` with its size, plus ``info``; call it as the build's last step."""
     files = {p.name: p.stat().st_size for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
     manifest = {"format": 1, **info, "files": files}
-    tmp = folder / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / MANIFEST)
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WorkbookError
+from .paths import atomic_write_text
 
 #: Folder under ``notebooks/`` of each edition, and the key its cells' metadata uses.
 EDITIONS = ("zh",)
@@ -84,14 +85,6 @@ def english_twin(path: str | Path) -> Path:
 
 def read_notebook(path: str | Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write a text file through a temporary file and a rename, so that it is never left half-written."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
 
 
 def write_notebook(notebook: dict, path: str | Path) -> None:

@@ -1,4 +1,4 @@
-"""Where the workbook keeps its model cache and its record of the chosen model."""
+"""Where the workbook keeps its model cache and its record of the chosen model, and how it writes files there."""
 
 from __future__ import annotations
 
@@ -30,3 +30,15 @@ def choice_file() -> Path:
     """The untracked file that records which model this checkout's notebooks use."""
     root = project_root()
     return (root if root is not None else cache_dir()) / CHOICE_FILE_NAME
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so that a reader (or a
+    process killed half-way) never sees a half-written file."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

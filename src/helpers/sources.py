@@ -23,7 +23,7 @@ from pathlib import Path
 from .catalogue import text
 from .errors import ModelSourceError
 from .packaged import DISPLAY_NAME, SAVED_DTYPE, ensure_packaged_model
-from .paths import choice_file
+from .paths import atomic_write_text, choice_file
 from .seed import SEED_MODEL
 
 KINDS = ("packaged", "hub", "modelscope", "local")
@@ -88,9 +88,7 @@ def read_choice() -> ModelSource | None:
 def record_choice(source: ModelSource) -> Path:
     """Write the choice (atomically) so that every notebook of this checkout uses the same model."""
     path = choice_file()
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps({"model": source.spec}) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps({"model": source.spec}) + "\n")
     return path
 
 
