@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import resource
 import sys
@@ -101,10 +100,6 @@ def main(argv: list[str] | None = None) -> int:
                              "runs the packaged GGUF)")
     parser.add_argument("--reply-tokens", type=int, default=24, help="new tokens of each reply to print")
     parser.add_argument("--json", default=None, help="also write every figure to this JSON file")
-    parser.add_argument("--numerics", choices=("native", "reference"), default="native",
-                        help="native: torch's fastest kernels for this CPU (default); reference: the workbook's "
-                             "reproducible setting (helpers.numerics), under which greedy ids match the stored "
-                             "notebooks, and what it costs")
     parser.add_argument("--wait-for-quiet", type=float, default=0, metavar="SECONDS",
                         help="before each measurement, wait up to this long for the machine's other work to stop")
     args = parser.parse_args(argv)
@@ -115,14 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(perf.FORMATS)}")
 
-    plan = numerics.plan_numerics({**os.environ, numerics.MODE_VARIABLE: args.numerics})
-    numerics.apply(plan)  # before torch is imported; each format's process inherits it
-
     import torch
 
     print(f"machine: {_cpu_name()}, {perf.cpu_threads()} cores, AVX flags: {numerics.avx_flags()}; "
-          f"torch kernels: {numerics.torch_capability()} ({plan.mode} numerics"
-          f"{': ' + ' '.join(f'{k}={v}' for k, v in plan.environment.items()) if plan.environment else ''})")
+          f"torch kernels: {numerics.torch_capability()}")
     print(f"torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), transformers {_version('transformers')}, "
           f"torchao {_version('torchao')}, llama-cpp-python {_version('llama_cpp_python')}")

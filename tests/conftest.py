@@ -1,5 +1,5 @@
-"""Shared test setup: tests never touch the network and always use the packaged model. The numerics mode (whether
-nbval compares generated text) is the plugin helpers.nbval_numerics, loaded from pyproject.toml's pytest options."""
+"""Shared test setup: tests never touch the network and always use the packaged model. Which notebook outputs nbval
+compares is the plugin tools.nbval_numerics, registered by the repository's conftest.py."""
 
 import os
 
@@ -7,13 +7,6 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("WORKBOOK_MODEL", "packaged")
-
-
-@pytest.fixture(scope="session")
-def numerics_plan():
-    from helpers import nbval_numerics
-
-    return nbval_numerics.plan()
 
 
 @pytest.fixture(scope="session")

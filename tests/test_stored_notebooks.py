@@ -36,3 +36,23 @@ def test_stored_outputs_come_from_one_clean_run(path):
                 pytest.fail(f"stderr stored in a cell: {''.join(output['text'])[:200]}")
             blob = json.dumps(output.get("text", "")) + json.dumps(output.get("data", {}))
             assert not MACHINE_PATHS.search(blob), "an output shows a path of the author's machine"
+
+
+TIMED_NOTEBOOKS = [p for p in ALL_NOTEBOOKS
+                   if any("timing" in c.get("metadata", {}).get("tags", []) for c in json.loads(p.read_text())["cells"])]
+
+
+def test_the_timed_notebooks_are_the_ones_measured():
+    assert {p.stem[:2] for p in TIMED_NOTEBOOKS} >= {"06", "11", "14", "30", "40"}
+
+
+@pytest.mark.parametrize("path", TIMED_NOTEBOOKS, ids=lambda p: str(p.relative_to(p.parents[1])).removesuffix(".ipynb"))
+def test_timings_were_stored_on_a_quiet_machine(path):
+    from tools.store import MAX_OTHER_LOAD
+
+    record = json.loads(path.read_text())["metadata"].get("workbook", {})
+    rel = path.relative_to(path.parents[2])
+    assert "other_load" in record, f"no load recorded: store it with `python -m tools store {rel}` on a quiet machine"
+    assert record["other_load"] <= MAX_OTHER_LOAD, (
+        f"its timings were stored while other processes kept {record['other_load']} cores busy: store it again with "
+        f"`python -m tools store {rel}` on a quiet machine")

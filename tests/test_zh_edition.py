@@ -241,7 +241,7 @@ def test_first_use_skips_a_term_inside_a_longer_one():
 def test_stored_outputs_come_from_one_clean_run(path):
     code = [c for c in cells(path) if c["cell_type"] == "code"]
     assert [c.get("execution_count") for c in code] == list(range(1, len(code) + 1)), (
-        f"{path.name} was not run top to bottom in a fresh kernel: python -m helpers store notebooks/zh/{path.name}")
+        f"{path.name} was not run top to bottom in a fresh kernel: python -m tools store notebooks/zh/{path.name}")
     for cell in code:
         tags = cell.get("metadata", {}).get("tags", [])
         for output in cell["outputs"]:

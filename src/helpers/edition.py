@@ -88,7 +88,7 @@ def read_notebook(path: str | Path) -> dict:
 
 
 def write_notebook(notebook: dict, path: str | Path) -> None:
-    """Write as Jupyter and ``python -m helpers store`` do (nbformat), so that diffs stay small."""
+    """Write as Jupyter and ``python -m tools store`` do (nbformat), so that diffs stay small."""
     import nbformat
 
     text = nbformat.writes(nbformat.from_dict(notebook))
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         ids = sync_code(translated, english, path.parent.name)
         print(f"{path}: copied {len(ids)} English code cell(s): {', '.join(ids) or 'none'}"
-              + ("; re-execute it with python -m helpers store" if ids else ""))
+              + ("; re-execute it with python -m tools store" if ids else ""))
     write_notebook(translated, path)
     return 0
 

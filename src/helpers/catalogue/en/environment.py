@@ -25,22 +25,6 @@ MESSAGES: dict[str, str] = {
     "env.packaged.tokenizer": "Converting the GGUF tokenizer (about 10 s)",
     "env.packaged.saving": "Saving {dtype} safetensors",
 
-    # --- numerics: why this machine gets its mode (notebook 00's table, make test's header)
-    "numerics.where": "{machine}, AVX flags: {flags}",
-    "numerics.unknown_mode": "{variable}={value} is not understood: use auto (the default), reference (compare "
-                             "generated text word for word) or native (torch's fastest kernels).",
-    "numerics.reference_impossible": "{variable}=reference cannot hold on this machine ({where}): the stored "
-                                     "outputs come from x86-64 kernels. Use WORKBOOK_NUMERICS=auto or native.",
-    "numerics.native_asked": "{variable}=native was asked for ({where}).",
-    "numerics.not_x86": "the stored outputs come from x86-64 kernels; this machine is {where}.",
-    "numerics.reference_asked": "{variable}=reference was asked for ({where}).",
-    "numerics.level_set": "{capability}={level} is set in your environment, which is not the reference setting.",
-    "numerics.scalar_slow": "on this machine ({where}) the reference setting means torch's scalar kernels "
-                            "({capability}=default), about 12x slower for int4; run with {variable}=reference to "
-                            "compare generated text word for word.",
-    "numerics.avx512": "this machine ({where}) has AVX-512 BF16: torch's own kernels are the reference.",
-    "numerics.demoted": "the reference needs torch's {expected} kernels but this process runs {capability}.",
-
     # --- the hint under a NameError in a notebook (helpers.kernel_hints)
     "hint.line": "Hint: {hint}",
     "hint.run_above": "run the cells above first (Run > Run All Above Selected Cell)",

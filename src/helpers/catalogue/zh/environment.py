@@ -25,21 +25,6 @@ MESSAGES: dict[str, str] = {
     "env.packaged.tokenizer": "正在转换 GGUF 分词器（大约 10 秒）",
     "env.packaged.saving": "正在保存 {dtype} safetensors",
 
-    # --- 数值：这台机器为什么得到它的模式（笔记本 00 的表格、make test 的开头）
-    "numerics.where": "{machine}，AVX 标志：{flags}",
-    "numerics.unknown_mode": "无法识别 {variable}={value}：请使用 auto（默认）、reference（逐字比较生成的文字）"
-                             "或 native（torch 最快的内核）。",
-    "numerics.reference_impossible": "{variable}=reference 在这台机器上无法成立（{where}）：保存的输出来自 x86-64 "
-                                     "的内核。请使用 WORKBOOK_NUMERICS=auto 或 native。",
-    "numerics.native_asked": "指定了 {variable}=native（{where}）。",
-    "numerics.not_x86": "保存的输出来自 x86-64 的内核；这台机器是 {where}。",
-    "numerics.reference_asked": "指定了 {variable}=reference（{where}）。",
-    "numerics.level_set": "你的环境里设置了 {capability}={level}，这不是参考设置。",
-    "numerics.scalar_slow": "在这台机器上（{where}），参考设置意味着使用 torch 的标量内核（{capability}=default），"
-                            "int4 大约慢 12 倍；想逐字比较生成的文字，请用 {variable}=reference 运行。",
-    "numerics.avx512": "这台机器（{where}）支持 AVX-512 BF16：torch 自己选择的内核就是参考设置。",
-    "numerics.demoted": "参考设置需要 torch 的 {expected} 内核，但这个进程运行的是 {capability}。",
-
     # --- 笔记本里出现 NameError 时的提示（helpers.kernel_hints）
     "hint.line": "提示：{hint}",
     "hint.run_above": "请先运行上面的单元格（Run > Run All Above Selected Cell）",

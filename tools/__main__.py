@@ -1,0 +1,71 @@
+"""Maintainers' commands: ``python -m tools test | store | probe | perturbation-check``.
+
+- ``test``     what ``make test`` runs after setup: prepare the packaged model offline, decide the numerics mode by
+  measurement (:mod:`tools.numerics_mode`), then pytest: unit tests and every notebook of both editions under nbval,
+  on two workers. Extra arguments go to pytest, e.g. ``python -m tools test -k messages``.
+- ``store``    re-execute notebooks (all, or the ones named) top to bottom in a fresh kernel and save their outputs,
+  on a quiet machine only (:mod:`tools.store`); storing them all also re-records the probe's reference.
+- ``probe``    measure this machine's numerics against the reference (:mod:`tools.numerics_probe`).
+- ``perturbation-check``  which cells change under another CPU's rounding (:mod:`tools.perturbation_check`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def offline_packaged() -> None:
+    """Tests and stored notebooks always use the offline model and never touch the network."""
+    from helpers.__main__ import prepare
+
+    os.environ["WORKBOOK_MODEL"] = "packaged"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    prepare(record=False)
+
+
+def test(args: list[str]) -> int:
+    from . import numerics_mode
+
+    offline_packaged()
+    started = time.monotonic()
+    try:
+        plan = numerics_mode.plan()
+    except numerics_mode.ModeError as exc:
+        print(f"[error] {exc}", file=sys.stderr)
+        return 2
+    numerics_mode.apply(plan)
+    print(f"[test] {plan.summary()} ({time.monotonic() - started:.0f} s)", flush=True)
+    workers = [] if "-n" in args or any(a.startswith("--numprocesses") for a in args) else ["-n", "2", "--dist", "loadfile"]
+    return subprocess.call([sys.executable, "-m", "pytest", *workers, *args], cwd=ROOT)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    if command == "test":
+        return test(rest)
+    if command == "store":
+        from .store import main as store
+
+        offline_packaged()
+        return store(rest)
+    if command == "probe":
+        from .numerics_probe import main as probe
+
+        return probe(rest)
+    if command == "perturbation-check":
+        from .perturbation_check import main as check
+
+        return check(rest)
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
