@@ -41,8 +41,12 @@ def test(args: list[str]) -> int:
         return 2
     numerics_mode.apply(plan)
     print(f"[test] {plan.summary()} ({time.monotonic() - started:.0f} s)", flush=True)
+    # Two workers, each file (a notebook's cells run in order in one kernel) on one worker. Each kernel keeps torch's
+    # own thread count, since the probe measured with it (one thread rounds bfloat16 differently); OpenMP threads
+    # that sleep instead of spinning while they wait keep two processes' threads from starving each other.
     workers = [] if "-n" in args or any(a.startswith("--numprocesses") for a in args) else ["-n", "2", "--dist", "loadfile"]
-    return subprocess.call([sys.executable, "-m", "pytest", *workers, *args], cwd=ROOT)
+    env = {"OMP_WAIT_POLICY": "PASSIVE", **os.environ}
+    return subprocess.call([sys.executable, "-m", "pytest", *workers, *args], cwd=ROOT, env=env)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ records that in the notebook's metadata (``workbook.other_load``, in cores, with
 save a notebook with ``timing`` cells when the other load was over :data:`MAX_OTHER_LOAD`
 (``tests/test_stored_notebooks.py`` fails on a stored one that was). Storing every notebook also re-records the
 numerics probe's reference (:mod:`tools.numerics_probe`), since the stored outputs and the probe must come from the
-same machine.
+same machine; storing some notebooks first checks with the probe that this machine reproduces that reference.
 
     python -m tools store                                  # every notebook of every edition
     python -m tools store notebooks/06_generate.ipynb notebooks/zh/06_generate.ipynb
