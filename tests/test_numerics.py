@@ -5,6 +5,7 @@ and the committed greedy replies notebook 15 reads (helpers.numerics)."""
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -125,27 +126,7 @@ def test_a_resolved_mode_is_passed_on_and_not_measured_again():
     assert numerics_mode.plan(environ, probe=None) == numerics_mode.Plan("native", "measured once")
 
 
-# -- what nbval compares in each mode --
-
-def _run_nbval(tmp_path, cell_source, stored_text, mode, tag=CPU_TAG):
-    notebook = {
-        "cells": [{
-            "cell_type": "code", "execution_count": 1, "id": "c1", "metadata": {"tags": [tag]},
-            "outputs": [{"name": "stdout", "output_type": "stream", "text": [stored_text]}],
-            "source": cell_source,
-        }],
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-        "nbformat": 4, "nbformat_minor": 5,
-    }
-    path = tmp_path / "generated.ipynb"
-    path.write_text(json.dumps(notebook))
-    env = {**os.environ, numerics_mode.RESOLVED_VARIABLE: mode, numerics_mode.REASON_VARIABLE: "test",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tools.nbval_numerics", "--nbval",
-         "--nbval-current-env", "--rootdir", str(tmp_path), "-c", os.devnull, str(path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-
+# -- what nbval compares in each mode: one notebook, run in each mode --
 
 # A stand-in for a generated reply: other words than the stored ones, and the invariant the cell asserts.
 OTHER_WORDS = textwrap.dedent("""\
@@ -153,25 +134,54 @@ OTHER_WORDS = textwrap.dedent("""\
     assert reply.endswith("."), "a reply that stopped by itself ends a sentence"
     print(reply)
 """)
+BROKEN = OTHER_WORDS.replace('"Words another CPU chose."', '"Words cut mid"')
+CELLS = [  # (tag, source, stored output)
+    (CPU_TAG, OTHER_WORDS, "Words this CPU chose.\n"),
+    (CPU_TAG, BROKEN, "Words cut mid\n"),
+    (TIMING_TAG, 'print("61 tokens in 2.3 s")', "61 tokens in 91.7 s\n"),
+    (None, 'print("compared everywhere")', "compared in every mode\n"),
+]
 
 
-def test_native_mode_runs_cpu_dependent_cells_without_comparing_their_output(tmp_path):
-    result = _run_nbval(tmp_path, OTHER_WORDS, "Words this CPU chose.\n", "native")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "numerics: native" in result.stdout and "1 passed" in result.stdout
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    """Each mode's pytest output and the outcome of each cell (nbval's "Cell N" items)."""
+    folder = tmp_path_factory.mktemp("nbval")
+    notebook = {
+        "cells": [{"cell_type": "code", "execution_count": i + 1, "id": f"c{i}",
+                   "metadata": {"tags": [tag]} if tag else {},
+                   "outputs": [{"name": "stdout", "output_type": "stream", "text": [stored]}], "source": source}
+                  for i, (tag, source, stored) in enumerate(CELLS)],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    path = folder / "cells.ipynb"
+    path.write_text(json.dumps(notebook))
+    results = {}
+    for mode in ("native", "reference"):
+        env = {**os.environ, numerics_mode.RESOLVED_VARIABLE: mode, numerics_mode.REASON_VARIABLE: "test",
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "tools.nbval_numerics", "--nbval",
+             "--nbval-current-env", "--rootdir", str(folder), "-c", os.devnull, "-rA", str(path)],
+            cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+        cells = {int(n): outcome for outcome, n in re.findall(r"^(PASSED|FAILED) \S+::Cell (\d+)", run.stdout, re.M)}
+        results[mode] = (run.stdout, cells)
+    return results
 
 
-def test_reference_mode_compares_the_same_cell(tmp_path):
-    result = _run_nbval(tmp_path, OTHER_WORDS, "Words this CPU chose.\n", "reference")
-    assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout
+def test_native_mode_runs_cpu_dependent_cells_without_comparing_their_output(outcomes):
+    stdout, cells = outcomes["native"]
+    assert "numerics: native" in stdout
+    assert cells == {0: "PASSED", 1: "FAILED", 2: "PASSED", 3: "FAILED"}, stdout
 
 
-def test_native_mode_still_fails_a_broken_invariant(tmp_path):
-    broken = OTHER_WORDS.replace('"Words another CPU chose."', '"Words cut mid"')
-    result = _run_nbval(tmp_path, broken, "Words cut mid\n", "native")
-    assert result.returncode == 1 and "a reply that stopped by itself ends a sentence" in result.stdout, result.stdout
+def test_native_mode_still_fails_a_broken_invariant(outcomes):
+    stdout, cells = outcomes["native"]
+    assert cells[1] == "FAILED" and "a reply that stopped by itself ends a sentence" in stdout
 
 
-def test_timing_cells_are_never_compared(tmp_path):
-    result = _run_nbval(tmp_path, 'print("61 tokens in 4.1 s")', "61 tokens in 91.7 s\n", "reference", TIMING_TAG)
-    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout
+def test_reference_mode_compares_cpu_dependent_cells_but_never_timings(outcomes):
+    stdout, cells = outcomes["reference"]
+    assert "numerics: reference" in stdout
+    assert cells == {0: "FAILED", 1: "FAILED", 2: "PASSED", 3: "FAILED"}, stdout

@@ -463,12 +463,10 @@ def test_read_stream_joins_the_pieces_and_times_the_first_one(capsys):
 
 # ---------------------------------------------------------------------------------------------- REAL SERVER
 
-def test_real_server_greedy_reply_matches_local_generate():
-    """REAL SERVER (about 30 s): `transformers serve` with the packaged model, loopback only, no CORS; its greedy
-    reply (plain HTTP and streamed through openai) is the local bfloat16 greedy reply, token counts included."""
-    from helpers import load_model, load_tokenizer
-    from helpers.chat import generate
-
+def test_real_server_listens_on_loopback_only_without_cors_and_leaves_nothing_behind():
+    """REAL SERVER (about 10 s): `transformers serve` with the packaged model answers on 127.0.0.1 only, refuses a
+    cross-origin preflight, and leaves no process when stopped. That its greedy reply (plain HTTP and streamed
+    through openai) is the local bfloat16 greedy reply, token counts included, notebook 40 asserts in both editions."""
     import requests
 
     with serving.chat_server(progress=False) as server:
@@ -479,20 +477,6 @@ def test_real_server_greedy_reply_matches_local_generate():
                                      headers={"Origin": "http://evil.example",
                                               "Access-Control-Request-Method": "POST"})
         assert "access-control-allow-origin" not in preflight.headers
-
-        answer = serving.post_chat(server, server.request(seed_messages(), max_tokens=100))
-        started = time.perf_counter()
-        stream = serving.openai_client(server).chat.completions.create(
-            model=server.model, messages=seed_messages(), max_tokens=100, stream=True, **server.greedy)
-        streamed = serving.read_stream(stream, started, show=False)
-
+        answer = serving.post_chat(server, server.request(seed_messages(), max_tokens=2))
+        assert answer["usage"]["prompt_tokens"] == len(SEED_PROMPT_IDS)
     assert wait_gone(pid) and server.leftover_pids() == [] and serving.running_servers() == []
-    model, tokenizer = load_model(fast=False), load_tokenizer()
-    local = generate(model, tokenizer, seed_messages(), max_new_tokens=100)
-    reply = tokenizer.decode(local.new_ids, skip_special_tokens=True)
-    assert answer["choices"][0]["message"]["content"] == reply == streamed.text
-    assert answer["choices"][0]["finish_reason"] == "stop" and local.stopped_by == "end of turn"
-    assert local.prompt_ids == SEED_PROMPT_IDS
-    assert answer["usage"] == {"prompt_tokens": 39, "completion_tokens": len(local.new_ids),
-                               "total_tokens": 39 + len(local.new_ids)}
-    assert streamed.usage["completion_tokens"] == len(local.new_ids)
