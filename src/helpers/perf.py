@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -310,7 +309,13 @@ def busy_cpu_seconds() -> float:
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak resident memory so far (Linux and macOS)."""
+    """This process's peak resident memory so far (Linux and macOS; on Windows, psutil's peak working set)."""
+    try:
+        import resource  # Unix only
+    except ImportError:
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
