@@ -19,21 +19,14 @@ import sys
 import time
 from pathlib import Path
 
+from helpers.perf import busy_cpu_seconds, wait_for_quiet
+
 from .nbval_numerics import TIMING_TAG
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_OTHER_LOAD = 0.25  # cores other processes may keep busy, on average, while a notebook with timings runs
-QUIET_PERCENT = 10.0  # the whole machine's CPU use under which it counts as quiet before a notebook starts
+QUIET_PERCENT = 10.0  # the whole machine's CPU use (over 3 s) under which a notebook may start
 QUIET_WAIT_S = 600
-
-
-def busy_seconds() -> float:
-    """CPU seconds every process on the machine has used since boot (idle and I/O wait excluded)."""
-    import psutil
-
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0) - getattr(times, "guest", 0.0) - getattr(
-        times, "guest_nice", 0.0)
 
 
 def own_seconds() -> float:
@@ -42,18 +35,6 @@ def own_seconds() -> float:
     import psutil
 
     return sum(psutil.Process().cpu_times()[:4])
-
-
-def wait_for_quiet(seconds: float = QUIET_WAIT_S) -> float:
-    """Wait until the machine's CPU use over 3 s is under :data:`QUIET_PERCENT`; return the last reading."""
-    import psutil
-
-    deadline = time.monotonic() + seconds
-    while True:
-        percent = psutil.cpu_percent(interval=3)
-        if percent < QUIET_PERCENT or time.monotonic() >= deadline:
-            return percent
-        print(f"[store] waiting for a quiet machine: CPU {percent:.0f}% busy", flush=True)
 
 
 def notebook_paths(args: list[str]) -> list[Path]:
@@ -81,8 +62,10 @@ def store_one(path: Path) -> bool:
     from helpers.numerics import avx_flags
 
     notebook = nbformat.read(path, as_version=4)
-    percent = wait_for_quiet()
-    started, busy, own = time.monotonic(), busy_seconds(), own_seconds()
+    if not wait_for_quiet(QUIET_WAIT_S, QUIET_PERCENT):
+        print(f"[store] the machine stayed busy for {QUIET_WAIT_S} s; storing anyway, with its load measured",
+              flush=True)
+    started, busy, own = time.monotonic(), busy_cpu_seconds(), own_seconds()
     client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3", record_timing=False,
                                      resources={"metadata": {"path": str(path.parent)}})
     try:
@@ -93,12 +76,12 @@ def store_one(path: Path) -> bool:
     wall = time.monotonic() - started
     # The kernel has ended and been waited for by now, so its CPU time (and that of anything it started and waited
     # for, notebook 40's server say) is in this process's children times: what is left is other processes'.
-    other = max(0.0, (busy_seconds() - busy) - (own_seconds() - own)) / wall
+    other = max(0.0, (busy_cpu_seconds() - busy) - (own_seconds() - own)) / wall
     notebook.metadata["workbook"] = {"other_load": round(other, 2), "cpu": avx_flags()}
     rel = path.relative_to(ROOT)
     if has_timings(notebook) and other > MAX_OTHER_LOAD:
-        print(f"[store] {rel}: other processes kept {other:.2f} cores busy (quiet before: CPU {percent:.0f}%); "
-              f"its timing cells would be wrong, so it was NOT saved. Stop the other work and store it again.",
+        print(f"[store] {rel}: other processes kept {other:.2f} cores busy while it ran; its timing cells would be "
+              f"wrong, so it was NOT saved. Stop the other work and store it again.",
               file=sys.stderr, flush=True)
         return False
     write_notebook(notebook, path)
