@@ -91,15 +91,15 @@ def test_differences_under_the_tolerance_still_reproduce():
 # -- the mode: decided by the probe, or forced --
 
 def _verdicts(*differing):
-    return lambda: [{"fmt": f, "reproduced": f not in differing, "where": "seed prompt, step 0 (the prefill): x"}
-                    for f in numerics_probe.FORMATS]
+    return lambda: [numerics_probe.FormatVerdict(f, f not in differing, "seed prompt, step 0 (the prefill): x"
+                                                 if f in differing else "") for f in numerics_probe.FORMATS]
 
 
 def test_auto_is_reference_only_where_every_format_reproduces():
     assert numerics_mode.plan({}, probe=_verdicts()).mode == "reference"
     plan = numerics_mode.plan({}, probe=_verdicts("bfloat16"))
     assert plan.mode == "native"
-    assert "bfloat16 differs (seed prompt, step 0 (the prefill): x)" in plan.reason
+    assert "bfloat16 differs: seed prompt, step 0 (the prefill): x;" in plan.reason
     assert "int4 reproduces the reference" in plan.reason
 
 

@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .numerics_probe import FormatVerdict
+
 MODE_VARIABLE = "WORKBOOK_NUMERICS"
 MODES = ("auto", "reference", "native")
 RESOLVED_VARIABLE = "WORKBOOK_NUMERICS_RESOLVED"
@@ -45,13 +47,13 @@ class Plan:
         return f"numerics: {self.mode} ({what}). {self.reason}"
 
 
-def run_probe() -> list[dict]:
+def run_probe() -> list[FormatVerdict]:
     """Run :mod:`tools.numerics_probe` in a fresh process (the environment the Jupyter kernels get)."""
     result = subprocess.run([sys.executable, "-m", "tools.numerics_probe", "--json"], cwd=ROOT,
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"the numerics probe failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return [FormatVerdict(**v) for v in json.loads(result.stdout.strip().splitlines()[-1])]
 
 
 def plan(environ=None, probe=run_probe) -> Plan:
@@ -67,12 +69,10 @@ def plan(environ=None, probe=run_probe) -> Plan:
     if wanted == "native":
         return Plan("native", f"{MODE_VARIABLE}=native: the probe was not run.")
     verdicts = probe()
-    measured = "Probe: " + "; ".join(
-        f"{v['fmt']} reproduces the reference" if v["reproduced"] else f"{v['fmt']} differs ({v['where']})"
-        for v in verdicts) + "."
+    measured = "Probe: " + "; ".join(v.line() for v in verdicts) + "."
     if wanted == "reference":
         return Plan("reference", f"{MODE_VARIABLE}=reference. {measured}")
-    return Plan("reference" if all(v["reproduced"] for v in verdicts) else "native", measured)
+    return Plan("reference" if all(v.reproduced for v in verdicts) else "native", measured)
 
 
 def apply(resolved: Plan, environ=None) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 REFERENCE_FILE = Path(__file__).resolve().parent / "data" / "numerics_probe.json"
@@ -168,11 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         record(measured)
         print(f"[probe] recorded {REFERENCE_FILE.name}", file=sys.stderr)
         return 0
-    result = [v.__dict__ for v in verdicts(measured)]
+    result = verdicts(measured)
     if "--json" in argv:
-        print(json.dumps(result))
+        print(json.dumps([asdict(v) for v in result]))
     else:
-        for v in verdicts(measured):
+        for v in result:
             print(v.line())
     return 0
 

@@ -94,10 +94,10 @@ def main(args: list[str]) -> int:
     if args:  # some notebooks only: they must come from the machine the others (and the probe's reference) came from
         from .numerics_mode import run_probe
 
-        differing = [v for v in run_probe() if not v["reproduced"]]
+        differing = [v for v in run_probe() if not v.reproduced]
         if differing:
             print("[store] this machine does not reproduce the reference the other stored notebooks come from ("
-                  + "; ".join(f"{v['fmt']}: {v['where']}" for v in differing) + "). Store every notebook here "
+                  + "; ".join(v.line() for v in differing) + "). Store every notebook here "
                   "(python -m tools store, which also re-records the reference), or store these on that machine.",
                   file=sys.stderr)
             return 1
