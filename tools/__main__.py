@@ -15,9 +15,8 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from . import ROOT
 
 
 def offline_packaged() -> None:

@@ -25,9 +25,14 @@ def plan() -> numerics_mode.Plan:
     return _plan
 
 
+def tags(cell) -> list[str]:
+    """A notebook cell's tags (a cell as nbformat or json reads it)."""
+    return cell.get("metadata", {}).get("tags", [])
+
+
 def cell_tags(item) -> list[str]:
     cell = getattr(item, "cell", None)
-    return [] if cell is None else cell.get("metadata", {}).get("tags", [])
+    return [] if cell is None else tags(cell)
 
 
 def pytest_configure(config):

@@ -17,15 +17,14 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
+from . import ROOT
 from .numerics_probe import FormatVerdict
 
 MODE_VARIABLE = "WORKBOOK_NUMERICS"
 MODES = ("auto", "reference", "native")
 RESOLVED_VARIABLE = "WORKBOOK_NUMERICS_RESOLVED"
 REASON_VARIABLE = "WORKBOOK_NUMERICS_REASON"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 class ModeError(ValueError):

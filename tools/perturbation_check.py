@@ -28,10 +28,10 @@ from pathlib import Path
 
 import nbformat
 
-from .nbval_numerics import CPU_TAG
+from . import ROOT
+from .nbval_numerics import CPU_TAG, tags
 from .numerics_mode import REASON_VARIABLE, RESOLVED_VARIABLE
 
-ROOT = Path(__file__).resolve().parents[1]
 PERTURB_DIR = Path(__file__).resolve().parent / "perturb"
 DEFAULT_SCALE = 0.02
 
@@ -58,7 +58,7 @@ def tagged_cells(path: Path) -> dict[int, bool]:
     """nbval's code-cell numbers of a notebook, each with whether it carries the tag."""
     notebook = nbformat.read(path, as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
-    return {i: CPU_TAG in c.metadata.get("tags", []) for i, c in enumerate(code)}
+    return {i: CPU_TAG in tags(c) for i, c in enumerate(code)}
 
 
 def run(paths: list[Path], scale: float) -> dict[str, str]:

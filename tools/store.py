@@ -21,9 +21,9 @@ from pathlib import Path
 
 from helpers.perf import busy_cpu_seconds, wait_for_quiet
 
-from .nbval_numerics import TIMING_TAG
+from . import ROOT
+from .nbval_numerics import TIMING_TAG, tags
 
-ROOT = Path(__file__).resolve().parents[1]
 MAX_OTHER_LOAD = 0.25  # cores other processes may keep busy, on average, while a notebook with timings runs
 QUIET_PERCENT = 10.0  # the whole machine's CPU use (over 3 s) under which a notebook may start
 QUIET_WAIT_S = 600
@@ -50,7 +50,7 @@ def notebook_paths(args: list[str]) -> list[Path]:
 
 
 def has_timings(notebook) -> bool:
-    return any(TIMING_TAG in c.get("metadata", {}).get("tags", []) for c in notebook.cells)
+    return any(TIMING_TAG in tags(c) for c in notebook.cells)
 
 
 def store_one(path: Path) -> bool:
