@@ -18,7 +18,7 @@ English (notebooks/20_chat_widget.ipynb):
 Chinese (notebooks/zh/20_chat_widget.ipynb):
 
 - the buttons, the decoding choices, the template toggle and the status line are Chinese, the texts of the Chinese
-  catalogue (helpers/catalogue/zh/widget.py);
+  catalogue (helpers/locale/zh/LC_MESSAGES/workbook.po);
 - with max_new_tokens lowered in the slider's box, the seed's Chinese prompt 请介绍一下iPhone, sent with Enter,
   streams back (the reply grows while it is generated), under the Chinese role labels, with a Chinese status line
   that counts no more new tokens than the slider allows; a screenshot is kept (test-artifacts/chat_widget_chinese.png):

@@ -1,14 +1,19 @@
-"""The message catalogues (helpers.catalogue): every language has every key of every other, with the same fields;
-every message formats; the Chinese one is Chinese; the language follows WORKBOOK_LANG or the kernel's folder, in a
-real kernel too."""
+"""The message catalogues (helpers.catalogue, src/helpers/locale/<lang>/LC_MESSAGES/workbook.po): every language has
+every key of every other, with the same fields; the .po files are what babel and msgfmt accept and write; every message
+formats; the Chinese one is Chinese; the language follows WORKBOOK_LANG or the kernel's folder, in a real kernel too."""
 
-import importlib
-import pkgutil
+import gettext
+import io
 import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
 
 import nbformat
 import pytest
 import torch
+from babel.messages.pofile import read_po, write_po
 
 from helpers import catalogue
 from helpers import exercises as ex
@@ -24,11 +29,33 @@ ALLOWED_WITHOUT_CJK = {
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
-def _modules(lang):
-    """{module name: its MESSAGES} for one language's package."""
-    package = importlib.import_module(f"helpers.catalogue.{lang}")
-    return {m.name: importlib.import_module(f"{package.__name__}.{m.name}").MESSAGES
-            for m in pkgutil.iter_modules(package.__path__)}
+ROOT = Path(__file__).resolve().parent.parent
+AREA = re.compile(r"^\[(\w+)\]")     # the note "#. [widget] ..." that opens an area of a .po file
+
+
+def po_file(lang):
+    return catalogue.LOCALE / lang / "LC_MESSAGES" / f"{catalogue.DOMAIN}.po"
+
+
+def read_catalog(lang):
+    """The .po file of ``lang`` as babel reads it; a syntax error fails here (abort_invalid) instead of being skipped."""
+    with po_file(lang).open("rb") as po:
+        return read_po(po, locale=lang, domain=catalogue.DOMAIN, abort_invalid=True)
+
+
+def areas(lang):
+    """{area: [keys]} of one language, in the order of its .po file: an area runs from its #. [area] note to the next."""
+    grouped, area = {}, None
+    for message in read_catalog(lang):
+        if not message.id:
+            continue
+        opening = AREA.match(message.auto_comments[0]) if message.auto_comments else None
+        if opening:
+            area = opening.group(1)
+            assert area not in grouped, f"{po_file(lang)}: the area [{area}] is opened twice"
+        assert area, f"{po_file(lang)}: {message.id!r} comes before the first #. [area] note"
+        grouped.setdefault(area, []).append(message.id)
+    return grouped
 
 
 OTHERS = [lang for lang in catalogue.LANGUAGES if lang != catalogue.LANGUAGES[0]]
@@ -43,16 +70,109 @@ def no_language_set(monkeypatch):
 
 @pytest.mark.parametrize("one, other", [(a, b) for a in catalogue.LANGUAGES for b in catalogue.LANGUAGES if a != b])
 def test_every_key_of_one_language_is_in_the_other(one, other):
-    mine, theirs = _modules(one), _modules(other)
+    mine, theirs = areas(one), areas(other)
+    where = po_file(other).relative_to(ROOT)
     gaps = []
-    for module, messages in sorted(mine.items()):
-        missing = sorted(set(messages) - set(theirs.get(module, {})))
-        if module not in theirs:
-            gaps.append(f"src/helpers/catalogue/{other}/{module}.py is missing (it has {len(messages)} keys in {one})")
+    for area, keys in mine.items():
+        missing = [key for key in keys if key not in theirs.get(area, [])]
+        if area not in theirs:
+            gaps.append(f"{where} has no area [{area}] (it has {len(keys)} keys in {one})")
         elif missing:
-            gaps.append(f"src/helpers/catalogue/{other}/{module}.py lacks {len(missing)} key(s) of {one}/{module}.py: "
-                        + ", ".join(missing))
+            gaps.append(f"{where} lacks {len(missing)} key(s) of the area [{area}] of {one}: " + ", ".join(missing))
     assert not gaps, "\n".join(gaps)
+    assert list(mine) == list(theirs), f"the areas come in another order in {one} and {other}"
+    assert sum(map(len, mine.values())) == len(catalogue.messages(one)), "a message outside every area"
+
+
+# ----------------------------------------------------------------------------------------- the .po files themselves
+
+@pytest.mark.parametrize("lang", catalogue.LANGUAGES)
+def test_every_po_file_parses_and_has_no_fuzzy_empty_or_repeated_entry(lang):
+    catalog = read_catalog(lang)
+    assert str(catalog.locale) == lang and not catalog.fuzzy, "the header is fuzzy or names another language"
+    assert not catalog.obsolete, f"obsolete (#~) entries: {sorted(catalog.obsolete)}"
+    fuzzy = [message.id for message in catalog if message.id and message.fuzzy]
+    empty = [message.id for message in catalog if message.id and not message.string]
+    assert not fuzzy, f"fuzzy entries (gettext leaves them out: check the text, then drop '#, fuzzy'): {fuzzy}"
+    assert not empty, f"entries without a text: {empty}"
+    msgids = re.findall(r'^msgid "(.+)"$', po_file(lang).read_text(encoding="utf-8"), flags=re.MULTILINE)
+    repeated = sorted({key for key in msgids if msgids.count(key) > 1})
+    assert not repeated, f"msgids given twice (babel would keep only one): {repeated}"
+    assert msgids == [message.id for message in catalog if message.id]
+    assert sorted(msgids) == sorted(catalogue.messages(lang)), "gettext reads other messages than babel"
+
+
+@pytest.mark.parametrize("lang", catalogue.LANGUAGES)
+def test_every_po_file_is_what_babel_writes(lang):
+    """A hand edit that breaks the format (wrapping, quoting, a comment in the wrong place) shows up as a difference
+    from babel's own rewriting of the file; the POT-Creation-Date is babel's clock, so it is left out."""
+    written = io.BytesIO()
+    write_po(written, read_catalog(lang))
+    header = re.compile(r'^"POT-Creation-Date: [^"]*"\n', flags=re.MULTILINE)
+    original = header.sub("", po_file(lang).read_text(encoding="utf-8"))
+    assert header.sub("", written.getvalue().decode("utf-8")) == original, (
+        f"{po_file(lang).relative_to(ROOT)} is not in babel's format: rewrite it with babel.messages.pofile.write_po "
+        "(or pybabel update), or match its layout")
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
+@pytest.mark.parametrize("lang", catalogue.LANGUAGES)
+def test_msgfmt_accepts_every_po_file(lang):
+    checked = subprocess.run(["msgfmt", "--check", "--output-file", "/dev/null", str(po_file(lang))],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_lookup_is_gettexts():
+    for lang in catalogue.LANGUAGES:
+        translations = catalogue.translations(lang)
+        assert isinstance(translations, gettext.GNUTranslations) and translations.info()["language"] == lang
+        assert all(translations.gettext(key) == text for key, text in catalogue.messages(lang).items())
+    assert catalogue.translations("zh").gettext("widget.send") == catalogue.text("widget.send", lang="zh") == "发送"
+
+
+@pytest.fixture
+def scratch_locale(tmp_path, monkeypatch):
+    """A copy of the catalogues that a test may break, read afresh, and forgotten after the test."""
+    shutil.copytree(catalogue.LOCALE, tmp_path / "locale")
+    monkeypatch.setattr(catalogue, "LOCALE", tmp_path / "locale")
+    catalogue.translations.cache_clear(), catalogue.messages.cache_clear()
+    yield tmp_path / "locale"
+    catalogue.translations.cache_clear(), catalogue.messages.cache_clear()
+
+
+def test_a_fuzzy_or_empty_entry_is_a_missing_message(scratch_locale):
+    po = scratch_locale / "zh" / "LC_MESSAGES" / "workbook.po"
+    text = po.read_text(encoding="utf-8")
+    text = text.replace('msgid "widget.send"\n', '#, fuzzy\nmsgid "widget.send"\n', 1)
+    text = text.replace('msgid "widget.stop"\nmsgstr "停止"', 'msgid "widget.stop"\nmsgstr ""', 1)
+    po.write_text(text, encoding="utf-8")
+    assert "widget.send" not in catalogue.messages("zh") and "widget.stop" not in catalogue.messages("zh")
+    with pytest.raises(CatalogueError, match=r"'widget\.send'.*src/helpers/locale/zh/LC_MESSAGES/workbook\.po"):
+        catalogue.text("widget.send", lang="zh")
+    assert catalogue.text("widget.send", lang="en") == "Send"
+
+
+def test_the_po_files_are_installed_with_the_package():
+    """pyproject.toml's package data names every .po file, so a wheel (not only this checkout) has the catalogues."""
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = Path(catalogue.__file__).parent
+    shipped = {path for pattern in package_data["helpers"] for path in package.glob(pattern)}
+    assert {po_file(lang) for lang in catalogue.LANGUAGES} <= shipped
+
+
+def test_every_key_the_code_asks_for_is_in_the_catalogue():
+    """Every text("key", ...) with a literal key in src/helpers: a typo in a key fails here, not in a lesson. A key
+    ending in a dot is a prefix the code completes (text("widget.role." + role)): some message must start with it."""
+    asked = {}
+    for source in sorted((ROOT / "src" / "helpers").rglob("*.py")):
+        for key in re.findall(r'\btext\(\s*"([a-z0-9_.]+)"', source.read_text(encoding="utf-8")):
+            asked.setdefault(key, source.relative_to(ROOT))
+    assert len(asked) > 100, "the scan found almost no keys: has text() been renamed?"
+    known = catalogue.messages("en")
+    unknown = [f"{key} ({where})" for key, where in sorted(asked.items())
+               if key not in known and not (key.endswith(".") and any(k.startswith(key) for k in known))]
+    assert not unknown, "keys the code asks for that the catalogue lacks: " + ", ".join(unknown)
 
 
 @pytest.mark.parametrize("lang", OTHERS)
@@ -157,7 +277,8 @@ def test_text_of_an_unknown_key_names_it_and_where_to_add_it():
     with pytest.raises(CatalogueError) as caught:
         catalogue.text("slice.no_such_message", lang="zh")
     message = str(caught.value)
-    assert "'slice.no_such_message'" in message and "src/helpers/catalogue/zh/" in message and "en, zh" in message
+    assert "'slice.no_such_message'" in message and "en, zh" in message
+    assert "src/helpers/locale/zh/LC_MESSAGES/workbook.po" in message
     assert isinstance(caught.value, KeyError) and not message.startswith('"')   # readable, not KeyError's quotes
 
 

@@ -308,22 +308,24 @@ def test_first_token_names_the_rank_not_the_answer():
     assert "<2>" not in feedback.message and " 2," not in feedback.message
 
 
-# The catalogue: every message a check can give lives under a key in catalogue/<lang>/exercises.py (the keys and
-# fields of both languages are compared in tests/test_catalogue.py).
+# The catalogue: every message a check can give lives under a key in the area [exercises] of
+# src/helpers/locale/<lang>/LC_MESSAGES/workbook.po (the keys and fields of both languages are compared in
+# tests/test_catalogue.py).
 
 def test_every_message_key_used_exists_and_every_message_is_used():
     import inspect
     import re
 
-    from helpers.catalogue import fields
-    from helpers.catalogue.en.exercises import MESSAGES
+    from helpers.catalogue import fields, messages
+    from test_catalogue import areas
 
+    feedback = set(areas("en")["exercises"])
     source = inspect.getsource(ex)
     used = set(re.findall(r'_(?:right|wrong|say)\(\s*"([a-z0-9_.]+)"', source))
     used |= set(re.findall(r'"(candidates\.too_(?:many|few)|feedback\.(?:right|wrong)_mark)"', source))
-    assert used <= set(MESSAGES), f"keys without a message: {sorted(used - set(MESSAGES))}"
-    assert set(MESSAGES) - used == set(), "messages that no check gives"
-    assert fields(MESSAGES["slice.batch_axis"]) == {"shape", "full_shape", "rows"}
+    assert used <= feedback, f"keys without a message: {sorted(used - feedback)}"
+    assert feedback - used == set(), "messages that no check gives"
+    assert fields(messages("en")["slice.batch_axis"]) == {"shape", "full_shape", "rows"}
 
 
 def test_no_english_words_are_left_in_the_checks():

@@ -5,9 +5,10 @@ is wrong and how to find the right answer, e.g. "your slice kept the prompt: exp
 answer never prints the expected answer itself; it points at how to get it. Checks never raise on a wrong answer:
 wrong types and empty answers get feedback too. The worked solutions are in ``notebooks/90_solutions.ipynb``.
 
-Every word a learner reads comes from the message catalogue (:mod:`helpers.catalogue`, the area
-``catalogue/<language>/exercises.py``) under a language-neutral key (``Feedback.key`` says which one was used), in
-the notebook's language: Chinese in ``notebooks/zh/``, English otherwise, or what ``WORKBOOK_LANG`` asks for.
+Every word a learner reads comes from the message catalogue (:mod:`helpers.catalogue`, the area ``[exercises]`` of
+``helpers/locale/<language>/LC_MESSAGES/workbook.po``) under a language-neutral key (``Feedback.key`` says which one
+was used), in the notebook's language: Chinese in ``notebooks/zh/``, English otherwise, or what ``WORKBOOK_LANG``
+asks for.
 """
 
 from __future__ import annotations

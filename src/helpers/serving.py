@@ -16,8 +16,8 @@ it ends with an error. In a notebook, where a block cannot span cells, ``server 
 the kernel's death). Every HTTP call here has a timeout, so a dead or silent server gives an error, never a hang.
 
 Every error and label a learner reads here comes from the message catalogue (``serving.*``, in
-``helpers/catalogue/<lang>/serving.py``), so the Chinese edition shows it in Chinese; the column names of the
-tables stay as the code and the server name them.
+``helpers/locale/<lang>/LC_MESSAGES/workbook.po``), so the Chinese edition shows it in Chinese; the column names
+of the tables stay as the code and the server name them.
 """
 
 from __future__ import annotations

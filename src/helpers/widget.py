@@ -25,10 +25,10 @@ decoding of a 0.5B model falls into loops in long replies, Chinese ones above al
 (a fresh random seed, shown in the status line) unless a seed is typed into the seed box.
 
 The widget speaks the notebook's language: every word it shows (labels, tooltips, role names, the status line, the
-template panel) comes from the message catalogue (``helpers/catalogue/{en,zh}/widget.py``) in the language of the
-process when the widget is created (:func:`helpers.catalogue.language`: ``WORKBOOK_LANG``, else Chinese when the
-kernel runs in ``notebooks/zh/``), or the one passed as ``language=``. Its values stay the same in every language
-(``mode.value`` is ``"sampling"`` or ``"greedy"``), so code that drives it works in both editions.
+template panel) comes from the message catalogue (``widget.*`` in ``helpers/locale/{en,zh}/LC_MESSAGES/workbook.po``)
+in the language of the process when the widget is created (:func:`helpers.catalogue.language`: ``WORKBOOK_LANG``,
+else Chinese when the kernel runs in ``notebooks/zh/``), or the one passed as ``language=``. Its values stay the same
+in every language (``mode.value`` is ``"sampling"`` or ``"greedy"``), so code that drives it works in both editions.
 """
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""The English catalogue: each module here holds one area's ``MESSAGES`` (``exercises``, ``widget``, ...)."""
