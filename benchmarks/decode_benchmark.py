@@ -27,7 +27,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from helpers import SEED_PROMPT_IDS, fast_by_default
 from helpers import numerics, perf
-from helpers.session import common_prefix_length
+from helpers.chat.conversation_cache import common_prefix_length
 
 
 def _version(package: str) -> str:

@@ -10,7 +10,7 @@ workbook's default model (what ``load_model()`` gives). At each turn the time to
 back to back, so that both see the same load on the machine:
 
 - *whole prompt*: ``generate(max_new_tokens=1)`` reads the whole conversation again, as notebooks 06-14 do;
-- *kept cache*: a :class:`helpers.session.ConversationCache` keeps the key/value cache from the turns before,
+- *kept cache*: a :class:`helpers.chat.conversation_cache.ConversationCache` keeps the key/value cache from the turns before,
   so ``generate`` reads only the tokens that are new (this turn's question, and the end of the previous reply);
   the time runs from the ``generate`` call to the first call of a ``StoppingCriteria`` (once the first new token
   is chosen). Tokenizing is not included in either.
@@ -55,7 +55,7 @@ def interleaved_turns(model, tokenizer, reply_tokens: int) -> list[dict]:
 
     from helpers import SEED_SYSTEM_PROMPT
     from helpers.chat import GREEDY, build_inputs
-    from helpers.session import ConversationCache, FirstTokenTimer
+    from helpers.chat.conversation_cache import ConversationCache, FirstTokenTimer
 
     messages, kept, rows = [{"role": "system", "content": SEED_SYSTEM_PROMPT}], ConversationCache(model), []
     for turn, question in enumerate(QUESTIONS, start=1):
@@ -83,7 +83,7 @@ def ttft_table(reply_tokens: int) -> None:
     import torch
 
     from helpers import load_model_and_tokenizer
-    from helpers.loading import weights_format
+    from helpers.model.loading import weights_format
 
     model, tokenizer = load_model_and_tokenizer()
     print(f"model weights: {weights_format(model)}; torch threads: {torch.get_num_threads()}")

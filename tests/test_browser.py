@@ -200,7 +200,7 @@ def jupyter_lab(folder: Path, root: Path):
     """JupyterLab serving the folder ``root``; yields (base URL, token, process). Shuts it down afterwards."""
     dirs = write_isolated_config(folder)
     port, token = free_port(), secrets.token_hex(24)
-    from helpers.paths import cache_dir
+    from helpers.model.paths import cache_dir
 
     env = {**os.environ, "WORKBOOK_MODEL": "packaged", "HF_HUB_OFFLINE": "1", "WORKBOOK_CACHE": str(cache_dir()),
            "HOME": str(dirs["home"]), "TMPDIR": str(dirs["tmp"]), "JUPYTER_CONFIG_DIR": str(dirs["config"]),

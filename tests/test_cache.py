@@ -9,7 +9,7 @@ import time
 import pytest
 from filelock import FileLock
 
-from helpers.cache import MANIFEST, build_atomically, check_folder, read_manifest, write_manifest
+from helpers.model.folder import MANIFEST, build_atomically, check_folder, read_manifest, write_manifest
 
 
 def tiny_build(calls):

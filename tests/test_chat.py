@@ -3,7 +3,7 @@
 import pytest
 
 from helpers import MessagesError, SEED_PROMPT_IDS, seed_messages
-from helpers.anatomy import config_table, parameter_table
+from helpers.display.anatomy import config_table, parameter_table
 from helpers.chat import build_inputs, chat, generate, render_prompt
 
 

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import WorkbookError, seed_messages
-from helpers.chat import build_inputs, chat, check_int, generate
-from helpers.conversation import (CALL_FIX, WIDGET_FIX, check_fits_context, context_length, context_problem)
+from helpers.chat.generation import build_inputs, chat, check_int, generate
+from helpers.chat.conversation import (CALL_FIX, WIDGET_FIX, check_fits_context, context_length, context_problem)
 from helpers.errors import ArgumentError, PromptTooLong
 
 LONG_MESSAGE = [{"role": "user", "content": " ".join(["word"] * 40_000)}]  # about 40,000 tokens
@@ -106,7 +106,7 @@ def test_the_real_model_refuses_a_40000_word_message_at_once(packaged_model, pac
 # -- the notebook's language: the same numbers and fix in Chinese (helpers.catalogue) ----------------------------
 
 def test_in_chinese_the_context_message_keeps_the_numbers_and_the_fix(monkeypatch):
-    from helpers.conversation import call_fix, widget_fix
+    from helpers.chat.conversation import call_fix, widget_fix
 
     monkeypatch.setenv("WORKBOOK_LANG", "zh")
     message = context_problem(40_029, 256, 32_768)
@@ -130,7 +130,7 @@ def test_in_chinese_a_bad_max_new_tokens_is_named_with_its_fix(packaged_tokenize
 
 
 def test_in_chinese_a_conversation_that_cannot_be_trimmed_says_what_to_do(packaged_tokenizer, monkeypatch):
-    from helpers.conversation import ConversationTooLong, trim_to_fit
+    from helpers.chat.conversation import ConversationTooLong, trim_to_fit
 
     monkeypatch.setenv("WORKBOOK_LANG", "zh")
     with pytest.raises(ConversationTooLong, match="超过了允许的 10 个：请缩短这条消息"):

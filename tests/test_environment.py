@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from helpers.environment import version_summary, version_table
+from helpers.display.environment import version_summary, version_table
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # One pin that holds, one that differs, one package that is not installed.

@@ -5,7 +5,7 @@ import torch
 
 from helpers import describe_model, fast_by_default, load_model
 from helpers.errors import WorkbookError
-from helpers.loading import weights_format
+from helpers.model.loading import weights_format
 
 
 def _linear_weight_types(model) -> set[str]:
@@ -43,8 +43,8 @@ def test_a_misspelt_workbook_fast_is_refused_with_the_fix(monkeypatch):
 
 
 def test_fast_true_without_torchao_says_how_to_fix(monkeypatch):
-    from helpers import fastpath
+    from helpers.model import formats
 
-    monkeypatch.setattr(fastpath, "torchao_available", lambda: False)
+    monkeypatch.setattr(formats, "torchao_available", lambda: False)
     with pytest.raises(WorkbookError, match="needs torchao"):
         load_model("packaged", fast=True)

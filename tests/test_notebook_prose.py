@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import edition
+from tools import edition
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -49,7 +49,7 @@ def title_of(path: Path) -> str:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_no_stored_output_is_an_object_repr(path):
     """A styled table stored as '<pandas.io.formats.style.Styler at 0x...>' is lost to every viewer but JupyterLab:
-    use helpers.tables.styled() (or a helper that returns a ReadableStyler) instead of DataFrame.style."""
+    use helpers.display.tables.styled() (or a helper that returns a ReadableStyler) instead of DataFrame.style."""
     found = []
     for index, cell in enumerate(cells(path)):
         for output in cell.get("outputs", []):
@@ -146,7 +146,7 @@ heading_slug = edition.heading_slug  # GitHub's anchor for a markdown heading
 
 
 def glossary_entries(text: str) -> list[tuple[str, str]]:
-    """(anchor, heading) of each ``## `` entry of a glossary, in order (:func:`helpers.edition.glossary_sections`:
+    """(anchor, heading) of each ``## `` entry of a glossary, in order (:func:`tools.edition.glossary_sections`:
     the explicit ``<a id>`` above the heading, which the Chinese glossary uses to keep the English anchors, else
     GitHub's slug of the heading)."""
     return [(section["anchor"], section["heading"]) for section in edition.glossary_sections(text)]

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from helpers import packaged
-from helpers.cache import MANIFEST, check_folder, read_manifest, write_manifest
+from helpers.model import packaged
+from helpers.model.folder import MANIFEST, check_folder, read_manifest, write_manifest
 
 # What transformers 5.24 writes when it converts the GGUF's tokenizer (the cache of workbook version 1 had it)
 CONVERTED = {"add_prefix_space": None, "backend": "tokenizers", "bos_token": "<|endoftext|>", "eos_token": "<|im_end|>",

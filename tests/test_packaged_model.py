@@ -7,8 +7,8 @@ import stat
 import torch
 
 from helpers import SEED_PROMPT_IDS, describe_model, model_path, seed_messages
-from helpers.cache import check_folder, current_umask, read_manifest
-from helpers.packaged import CACHE_VERSION, EXPECTED_MANIFEST, GENERATION_CONFIG, packaged_model_dir
+from helpers.model.folder import check_folder, current_umask, read_manifest
+from helpers.model.packaged import CACHE_VERSION, EXPECTED_MANIFEST, GENERATION_CONFIG, packaged_model_dir
 
 
 def test_the_cache_is_complete_and_carries_the_published_generation_defaults():

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from helpers import PackagedModelError
-from helpers.packaged import PARTS, Part, join_gguf, locate_parts
+from helpers.model.packaged import PARTS, Part, join_gguf, locate_parts
 
 
 def fake_parts(tmp_path, monkeypatch, contents, *, damage=None):

@@ -1,8 +1,8 @@
 import pytest
 
 from helpers import seed_messages
-from helpers.rendering import control_tokens, highlight_template
-from helpers.tokens import byte_level_spelling, special_tokens_table, utf8_bytes_table
+from helpers.display.rendering import control_tokens, highlight_template
+from helpers.display.tokens import byte_level_spelling, special_tokens_table, utf8_bytes_table
 
 
 def test_highlighting_keeps_the_text_and_marks_control_tokens():

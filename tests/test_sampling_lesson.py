@@ -1,4 +1,4 @@
-"""Notebook 12 writes temperature, top-k, top-p and the repetition penalty out by hand; helpers.sampling.reshape
+"""Notebook 12 writes temperature, top-k, top-p and the repetition penalty out by hand; helpers.chat.sampling.reshape
 runs transformers' own logits processors (what generate(do_sample=True) uses). The two must agree."""
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers.sampling import reshape
+from helpers.chat.sampling import reshape
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "12_sampling.ipynb"
 

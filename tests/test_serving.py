@@ -24,7 +24,7 @@ from helpers import SEED_PROMPT_IDS, seed_messages
 from helpers import serving
 from helpers.catalogue import text
 from helpers.errors import ServerError, WorkbookError
-from helpers.packaged import GENERATION_CONFIG
+from helpers.model.packaged import GENERATION_CONFIG
 
 FAKE = str(Path(__file__).with_name("fake_chat_server.py"))
 
@@ -361,7 +361,7 @@ def test_errors_and_the_progress_label_are_english_otherwise(model_dir, listenin
     """Without WORKBOOK_LANG, outside notebooks/zh, every message is the English one (the label of the loading bar
     too), and under WORKBOOK_LANG=zh the label is Chinese."""
     monkeypatch.chdir(tmp_path)
-    import helpers.progress
+    import helpers.display.progress
 
     labels = []
 
@@ -370,7 +370,7 @@ def test_errors_and_the_progress_label_are_english_otherwise(model_dir, listenin
         labels.append(desc)
         yield
 
-    monkeypatch.setattr(helpers.progress, "ticking", recording)
+    monkeypatch.setattr(helpers.display.progress, "ticking", recording)
     for lang in ("", "zh"):
         monkeypatch.setenv("WORKBOOK_LANG", lang)
         serving.start_server(model_dir, command=fake(), progress=True).stop()

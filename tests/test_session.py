@@ -1,4 +1,4 @@
-"""The key/value cache kept between turns (helpers.session): what it reuses, and that replies do not change.
+"""The key/value cache kept between turns (helpers.chat.conversation_cache): what it reuses, and that replies do not change.
 
 Why the test of identical replies uses float32: with the cache kept, the keys and values of the previous reply are
 the ones ``generate`` computed while decoding it, one token at a time (a matrix-vector product per layer); without
@@ -16,7 +16,7 @@ import torch
 
 from helpers import load_model, seed_messages
 from helpers.chat import GREEDY, build_inputs
-from helpers.session import ConversationCache, common_prefix_length, time_turns
+from helpers.chat.conversation_cache import ConversationCache, common_prefix_length, time_turns
 
 QUESTIONS = ["Give me a short introduction to large language model.", "Now say it in one sentence, in Chinese.",
              "What is a token?"]

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from helpers import ModelSourceError, model_path, parse_model_spec
-from helpers import sources
+from helpers.model import sources
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_remote_code_is_never_trusted():
 
     import helpers
 
-    sources_text = "\n".join(p.read_text() for p in Path(helpers.__file__).parent.glob("*.py"))
+    sources_text = "\n".join(p.read_text() for p in Path(helpers.__file__).parent.rglob("*.py"))
     assert "trust_remote_code=True" not in sources_text
     assert sources_text.count("trust_remote_code=False") >= 2  # both from_pretrained calls say so explicitly
 

@@ -6,7 +6,7 @@ import torch
 import pandas as pd
 from IPython.core.formatters import PlainTextFormatter
 
-from helpers.tables import (ReadableStyler, as_id_rows, id_grid, show_whitespace, side_by_side, style_tokens, styled,
+from helpers.display.tables import (ReadableStyler, as_id_rows, id_grid, show_whitespace, side_by_side, style_tokens, styled,
                             token_table)
 
 

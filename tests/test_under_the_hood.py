@@ -7,10 +7,10 @@ import torch
 
 from helpers import seed_messages
 from helpers.chat import GREEDY, build_inputs
-from helpers.conversation import ConversationTooLong, budget_table, count_tokens, trim_to_fit
-from helpers.logs import captured_warnings
-from helpers.sampling import compare_distributions, reshape
-from helpers.stepping import cache_shapes, greedy_loop, prefill_cache, top_candidates
+from helpers.chat.conversation import ConversationTooLong, budget_table, count_tokens, trim_to_fit
+from helpers.display.logs import captured_warnings
+from helpers.chat.sampling import compare_distributions, reshape
+from helpers.chat.stepping import cache_shapes, greedy_loop, prefill_cache, top_candidates
 
 
 @pytest.fixture(scope="module")

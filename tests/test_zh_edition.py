@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from test_notebook_prose import GLOSSARY, GLOSSARY_ZH, glossary_anchors, glossary_entries  # one reading for both
 
-from helpers import edition
-from helpers.edition import EditionError, compare, compare_files, mark, source_sha256, sync_code, translate
+from tools import edition
+from tools.edition import EditionError, compare, compare_files, mark, source_sha256, sync_code, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 ZH_DIR = ROOT / "notebooks" / "zh"
@@ -60,7 +60,7 @@ def test_every_english_lesson_has_a_chinese_twin():
     required, later = missing_twins(ENGLISH, ZH_DIR, REQUIRED_UP_TO)
     if later:
         warnings.warn(f"not yet in Chinese (notebooks/zh): {', '.join(later)}", stacklevel=1)
-    assert not required, (f"notebooks/zh has no Chinese twin of {required}: translate them (helpers.edition.translate, "
+    assert not required, (f"notebooks/zh has no Chinese twin of {required}: translate them (tools.edition.translate, "
                           f"see README.zh-CN.md); still to come later: {later}")
 
 
@@ -81,7 +81,7 @@ def test_in_step_with_the_english_notebook(path):
     problems = compare_files(path)
     assert not problems, (f"notebooks/zh/{path.name} is out of step with notebooks/{path.name}:\n"
                           + "\n".join(str(p) for p in problems)
-                          + "\n(python -m helpers.edition check shows the same; see README.zh-CN.md)")
+                          + "\n(python -m tools.edition check shows the same; see README.zh-CN.md)")
 
 
 # --------------------------------------------------------------------------------------------- what a reader meets
@@ -506,7 +506,7 @@ def test_a_changed_english_cell_of_a_real_notebook_fails_the_check(copied_pair):
     problems = compare_files(zh_path)
     assert [(p.kind, p.cell) for p in problems] == [("stale", "c04 (index 4)")]
     assert "(amber," in problems[0].message and "(yellow," in problems[0].message
-    run = subprocess.run([sys.executable, "-m", "helpers.edition", "check", str(zh_path)],
+    run = subprocess.run([sys.executable, "-m", "tools.edition", "check", str(zh_path)],
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 1, run.stdout + run.stderr
     assert "1 problem(s)" in run.stdout and "[stale] cell c04" in run.stdout and "+" in run.stdout
@@ -517,7 +517,7 @@ def test_a_changed_english_cell_of_a_real_notebook_fails_the_check(copied_pair):
 def test_every_chinese_glossary_entry_translates_the_current_english_entry():
     problems = edition.stale_glossary_entries(GLOSSARY.read_text(encoding="utf-8"),
                                               GLOSSARY_ZH.read_text(encoding="utf-8"))
-    assert not problems, ("GLOSSARY.zh-CN.md is out of step with GLOSSARY.md (python -m helpers.edition glossary):\n"
+    assert not problems, ("GLOSSARY.zh-CN.md is out of step with GLOSSARY.md (python -m tools.edition glossary):\n"
                           + "\n".join(str(p) for p in problems))
 
 

@@ -141,7 +141,7 @@ def verdicts(measured: dict, recorded: dict | None = None) -> list[FormatVerdict
 def record(measured: dict) -> None:
     """Write ``measured`` as the new reference, atomically, with the machine it came from."""
     from helpers.numerics import avx_flags, torch_capability
-    from helpers.paths import atomic_write_text
+    from helpers.model.paths import atomic_write_text
 
     import torch
     import transformers

@@ -58,7 +58,7 @@ def store_one(path: Path) -> bool:
     import nbclient
     import nbformat
 
-    from helpers.edition import write_notebook
+    from tools.edition import write_notebook
     from helpers.numerics import avx_flags
 
     notebook = nbformat.read(path, as_version=4)

@@ -1,26 +1,46 @@
-"""Helpers for the Qwen Chat Workbook: model sources and loading, messages, tables and rendering.
+"""The Qwen Chat Workbook's helpers: what the lessons import, grouped like the pipeline.
 
-The notebooks import what they need from here, so each lesson stays short. ``help(helpers.<name>)`` explains any of
-them.
+* :mod:`helpers.model`: where the weights come from and how they load;
+* :mod:`helpers.chat`: messages, generation, stepping, sampling, conversation;
+* :mod:`helpers.display`: the tables and highlighted text the lessons show;
+* one module per later lesson: :mod:`~helpers.widget` (20), :mod:`~helpers.perf` (30), :mod:`~helpers.serving` (40),
+  :mod:`~helpers.numerics` (15); :mod:`~helpers.exercises` checks every lesson's "Try it".
+
+Importing ``helpers`` changes nothing and loads nothing heavy: each name below loads its module on first use.
+``%load_ext helpers`` (every lesson's first line) switches on the notebook conveniences: see
+:func:`load_ipython_extension`.
 """
 
-from . import fastpath  # noqa: F401  (importing it silences torchao's start-up warnings in every from_pretrained)
-from .errors import MessagesError, ModelSourceError, PackagedModelError, ServerError, WorkbookError
-from .loading import ModelInfo, describe_model, fast_by_default, load_model, load_model_and_tokenizer, load_tokenizer
-from .messages import ROLES, validate_messages
-from .seed import SEED_CHINESE_PROMPT, SEED_MODEL, SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, seed_messages
-from .sources import ModelSource, chosen_source, model_path, parse_model_spec
+import importlib
 
-__all__ = [
-    "MessagesError", "ModelSourceError", "PackagedModelError", "ServerError", "WorkbookError",
-    "ModelInfo", "describe_model", "fast_by_default", "load_model", "load_model_and_tokenizer", "load_tokenizer",
-    "ROLES", "validate_messages",
-    "SEED_CHINESE_PROMPT", "SEED_MODEL", "SEED_PROMPT", "SEED_PROMPT_IDS", "SEED_SYSTEM_PROMPT", "seed_messages",
-    "ModelSource", "chosen_source", "model_path", "parse_model_spec",
-]
+_EXPORTS = {
+    "helpers.errors": ["MessagesError", "ModelSourceError", "PackagedModelError", "ServerError", "WorkbookError"],
+    "helpers.model.loading": ["ModelInfo", "describe_model", "fast_by_default", "load_model",
+                              "load_model_and_tokenizer", "load_tokenizer"],
+    "helpers.model.sources": ["ModelSource", "chosen_source", "model_path", "parse_model_spec"],
+    "helpers.chat.messages": ["ROLES", "validate_messages"],
+    "helpers.seed": ["SEED_CHINESE_PROMPT", "SEED_MODEL", "SEED_PROMPT", "SEED_PROMPT_IDS", "SEED_SYSTEM_PROMPT",
+                     "seed_messages"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_MODULE_OF)
 
-# Inside a Jupyter kernel, a NameError for a variable that an earlier cell defines gets a hint to run the cells
-# above (see helpers.kernel_hints); outside a kernel this does nothing.
-from . import kernel_hints as _kernel_hints  # noqa: E402
 
-_kernel_hints.install()
+def __getattr__(name):
+    if name in _MODULE_OF:
+        return getattr(importlib.import_module(_MODULE_OF[name]), name)
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext helpers``: a hint under a NameError for a name an earlier cell defines (:mod:`helpers.hints`),
+    and no torchao start-up warnings under the cells that load a model (:func:`helpers.model.formats.quiet_torchao`)."""
+    from helpers import hints
+    from helpers.model.formats import quiet_torchao
+
+    hints.install(ipython)
+    quiet_torchao()

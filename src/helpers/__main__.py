@@ -16,9 +16,9 @@ import subprocess
 import sys
 import time
 
-from .errors import WorkbookError
-from .paths import project_root
-from .sources import chosen_source, model_path, record_choice
+from helpers.errors import WorkbookError
+from helpers.model.paths import project_root
+from helpers.model.sources import chosen_source, model_path, record_choice
 
 
 def prepare(record: bool = True) -> int:
@@ -35,7 +35,7 @@ def prepare(record: bool = True) -> int:
 
 def lab_start_page() -> str:
     """The folder JupyterLab opens on: the lessons of the edition WORKBOOK_LANG asks for (notebooks/zh for zh)."""
-    from .catalogue import DEFAULT, language
+    from helpers.catalogue import DEFAULT, language
 
     lang = language()
     return "/lab/tree/notebooks" + ("" if lang == DEFAULT else f"/{lang}")

@@ -17,9 +17,9 @@ import html
 import re
 from dataclasses import dataclass
 
-from . import catalogue
-from .errors import MessagesError
-from .messages import validate_messages
+from helpers import catalogue
+from helpers.errors import MessagesError
+from helpers.chat.messages import validate_messages
 
 # Qwen2.5's end ids: a reply that stopped by itself ends with one of them.
 END_IDS = {151645: "<|im_end|>", 151643: "<|endoftext|>"}

@@ -16,7 +16,7 @@ The arithmetic is kept in small pure functions (:func:`bytes_per_token`, :func:`
 :func:`weight_bytes`, :func:`time_decode`, :func:`benchmark_format`) use them. ``benchmarks/decode_benchmark.py``
 and the notebook ``30_why_is_decoding_slow.ipynb`` print and plot what they measure.
 
-The conversions themselves (:func:`to_format`, :func:`speed_up`) live in :mod:`helpers.fastpath`, which
+The conversions themselves (:func:`to_format`, :func:`speed_up`) live in :mod:`helpers.model.formats`, which
 :func:`helpers.load_model` uses; this module measures them.
 """
 
@@ -31,9 +31,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .fastpath import (  # noqa: F401  (re-exported: notebook 30 and the benchmark use perf.*)
+from helpers.model.formats import (  # noqa: F401  (re-exported: notebook 30 and the benchmark use perf.*)
     FAST_FORMAT, INT4_GROUP_SIZE, TRANSFORMERS_FORMATS, quiet_torchao, speed_up, to_format, torchao_available)
-from .sources import ModelSource
+from helpers.model.sources import ModelSource
 
 # The weight formats the benchmark knows, in the order it runs them, with what each one is.
 FORMATS: dict[str, str] = {
@@ -222,8 +222,8 @@ def time_decode(model, tokenizer, messages=None, new_tokens: int = 128) -> tuple
     import torch
     from transformers import LogitsProcessorList
 
-    from .chat import GREEDY, build_inputs
-    from .seed import seed_messages
+    from helpers.chat.generation import GREEDY, build_inputs
+    from helpers.seed import seed_messages
 
     if new_tokens < 2:
         raise ValueError("new_tokens must be at least 2: decoding speed needs two steps to time")
@@ -261,7 +261,7 @@ def llama_cpp_prompt_ids(llm, messages=None) -> list[int]:
     llama-cpp-python's Jinja2 formatter, then llama.cpp's tokenizer (special tokens parsed)."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    from .seed import seed_messages
+    from helpers.seed import seed_messages
 
     def text_of(token_id: int) -> str:
         return llm.detokenize([token_id], special=True).decode("utf-8") if token_id >= 0 else ""
@@ -344,8 +344,8 @@ def available_formats() -> list[str]:
 def packaged_gguf_path() -> Path:
     """The packaged model's GGUF file (llama.cpp reads it directly), joined from the part packages once and kept in
     the cache next to the converted model."""
-    from .packaged import GGUF_NAME, GGUF_SIZE, join_gguf
-    from .paths import cache_dir
+    from helpers.model.packaged import GGUF_NAME, GGUF_SIZE, join_gguf
+    from helpers.model.paths import cache_dir
 
     path = cache_dir() / "gguf" / GGUF_NAME
     if path.is_file() and path.stat().st_size == GGUF_SIZE:
@@ -403,7 +403,7 @@ def benchmark_format(fmt: str, new_tokens: int = 128, repeats: int = 3, source: 
     timings = []
     if fmt == "llama.cpp":
         if not llama_cpp_available():
-            from .errors import WorkbookError
+            from helpers.errors import WorkbookError
 
             raise WorkbookError("llama.cpp needs the optional llama-cpp-python package, which is not installed: "
                                 "`.venv/bin/pip install llama-cpp-python` (it builds from source, about 8 minutes "
@@ -425,7 +425,7 @@ def benchmark_format(fmt: str, new_tokens: int = 128, repeats: int = 3, source: 
         def decode(ids):
             return llm.detokenize(ids).decode("utf-8", errors="replace")
     else:
-        from .loading import load_model, load_tokenizer
+        from helpers.model.loading import load_model, load_tokenizer
 
         tokenizer = load_tokenizer(source)
         started = time.perf_counter()

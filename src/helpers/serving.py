@@ -37,8 +37,8 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalogue import text
-from .errors import ServerError
+from helpers.catalogue import text
+from helpers.errors import ServerError
 
 API_BASE_VARIABLE = "WORKBOOK_API_BASE"
 API_KEY_VARIABLE = "WORKBOOK_API_KEY"
@@ -225,7 +225,7 @@ def start_server(model_dir: str | None = None, port: int | None = None, *, ready
     seconds, it is stopped and a :class:`~helpers.errors.ServerError` shows why and the log's last lines.
     ``command(model_name, port)`` builds the command line (default :func:`serve_command`; tests pass fakes).
     """
-    from .progress import ticking
+    from helpers.display.progress import ticking
 
     folder = _model_folder(model_dir)
     port = _choose_port(port)
@@ -261,7 +261,7 @@ def start_server(model_dir: str | None = None, port: int | None = None, *, ready
 
 def _model_folder(model_dir: str | None) -> Path:
     if model_dir is None:
-        from .sources import model_path
+        from helpers.model.sources import model_path
 
         model_dir = model_path()
     folder = Path(model_dir).expanduser().resolve()
@@ -488,7 +488,7 @@ def chat_request(messages, model: str | None = None, max_tokens: int = 100, kind
     ``model`` may be None for a server pinned to one model (transformers serve with a preloaded model), and is
     required by vLLM and the hosted APIs.
     """
-    from .messages import validate_messages
+    from helpers.chat.messages import validate_messages
 
     body = {"model": model, "messages": validate_messages(messages), "max_tokens": max_tokens,
             **greedy_settings(kind), **extra_greedy_settings(kind)}
@@ -517,7 +517,7 @@ def settings_table(defaults, request: dict, local_max_new_tokens: int | None = N
     runs for ``request``, and what the local ``helpers.chat.generate`` runs (defaults + ``helpers.chat.GREEDY``)."""
     import pandas as pd
 
-    from .chat import GREEDY
+    from helpers.chat.generation import GREEDY
 
     server = server_generation_config(request, defaults)
     local = {**{name: getattr(defaults, name) for name in SETTINGS}, **GREEDY,

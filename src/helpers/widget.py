@@ -11,7 +11,7 @@ box, the decoding settings, and (on request) the chat template with the conversa
 4. ``model.generate`` runs in a background thread (06) and hands each new token to a ``TextIteratorStreamer``,
    which skips the prompt (the slicing of 07) and decodes without control tokens (08); the widget shows each
    piece as it arrives. The conversation's key/value cache is kept between turns
-   (:class:`helpers.session.ConversationCache`, notebook 14), so each turn reads only its new tokens and the first
+   (:class:`helpers.chat.conversation_cache.ConversationCache`, notebook 14), so each turn reads only its new tokens and the first
    token comes as quickly on turn 5 as on turn 1;
 5. the finished reply joins the conversation as an ``assistant`` message (09), so the next turn sees it.
 
@@ -42,13 +42,13 @@ import ipywidgets as widgets
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-from . import catalogue
-from .chat import Generation, build_inputs
-from .conversation import context_problem, widget_fix
-from .messages import validate_messages
-from .rendering import highlight_template
-from .seed import SEED_SYSTEM_PROMPT
-from .session import ConversationCache, Reuse
+from helpers import catalogue
+from helpers.chat.generation import Generation, build_inputs
+from helpers.chat.conversation import context_problem, widget_fix
+from helpers.chat.messages import validate_messages
+from helpers.display.rendering import highlight_template
+from helpers.seed import SEED_SYSTEM_PROMPT
+from helpers.chat.conversation_cache import ConversationCache, Reuse
 
 _BUBBLES = {
     "system": "margin:4px 0;color:#666;font-size:0.9em;font-style:italic",

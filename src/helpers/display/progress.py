@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from tqdm.auto import tqdm
 
-from .catalogue import text
+from helpers.catalogue import text
 
 
 @contextmanager

@@ -132,8 +132,8 @@ def time_turns(model, tokenizer, questions: list[str], keep_cache: bool, max_new
     import torch
     from transformers import StoppingCriteriaList
 
-    from .chat import GREEDY, build_inputs
-    from .seed import SEED_SYSTEM_PROMPT
+    from helpers.chat.generation import GREEDY, build_inputs
+    from helpers.seed import SEED_SYSTEM_PROMPT
 
     messages = [{"role": "system", "content": SEED_SYSTEM_PROMPT if system_prompt is None else system_prompt}]
     kept = ConversationCache(model)

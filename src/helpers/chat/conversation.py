@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .catalogue import text
-from .errors import PromptTooLong
-from .messages import validate_messages
+from helpers.catalogue import text
+from helpers.errors import PromptTooLong
+from helpers.chat.messages import validate_messages
 
 
 def count_tokens(messages, tokenizer, add_generation_prompt: bool = True) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .tables import show_whitespace
+from helpers.display.tables import show_whitespace
 
 
 def next_token_logits(model, model_inputs):

@@ -19,9 +19,9 @@ from typing import Callable
 
 from filelock import FileLock, Timeout
 
-from .catalogue import text
-from .paths import atomic_write_text
-from .progress import ticking
+from helpers.catalogue import text
+from helpers.model.paths import atomic_write_text
+from helpers.display.progress import ticking
 
 MANIFEST = "workbook-manifest.json"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
-from .errors import WorkbookError
-from .sources import ModelSource, chosen_source, model_path, parse_model_spec
+from helpers.errors import WorkbookError
+from helpers.model.sources import ModelSource, chosen_source, model_path, parse_model_spec
 
 # WORKBOOK_FAST=0 makes load_model() keep the weights as saved (see fast_by_default).
 FAST_VARIABLE = "WORKBOOK_FAST"
@@ -46,7 +46,7 @@ def fast_by_default() -> bool:
     ``off``) or torchao is not installed."""
     import os
 
-    from .fastpath import torchao_available
+    from helpers.model.formats import torchao_available
 
     value = os.environ.get(FAST_VARIABLE, "1").strip().lower()
     if value not in _FAST_ON + _FAST_OFF:
@@ -57,7 +57,7 @@ def fast_by_default() -> bool:
 
 def load_model(source: ModelSource | str | None = None, dtype="auto", fast: bool | None = None):
     """``AutoModelForCausalLM.from_pretrained(..., dtype="auto", device_map="auto")`` on the chosen model's folder,
-    then, on a CPU, the workbook's faster generation path (:func:`helpers.fastpath.speed_up`): every linear layer's
+    then, on a CPU, the workbook's faster generation path (:func:`helpers.model.formats.speed_up`): every linear layer's
     weights become int4 (torchao, weight-only, groups of 32), so that ``generate`` reads about a third of the bytes
     per token and decodes over 2x faster than bfloat16 (notebook 30 measures it).
 
@@ -66,7 +66,7 @@ def load_model(source: ModelSource | str | None = None, dtype="auto", fast: bool
     """
     from transformers import AutoModelForCausalLM
 
-    from .fastpath import speed_up, torchao_available
+    from helpers.model.formats import speed_up, torchao_available
 
     if fast and not torchao_available():
         raise WorkbookError("fast=True needs torchao, which is not installed: run `python3 bootstrap.py which` "
@@ -106,7 +106,7 @@ class ModelInfo:
 
 def weights_format(model) -> str:
     """How the linear layers' weights are stored: a dtype, or the quantized format :func:`load_model` made."""
-    from .fastpath import INT4_GROUP_SIZE
+    from helpers.model.formats import INT4_GROUP_SIZE
 
     dtype = str(model.dtype).removeprefix("torch.")
     kinds = {type(m.weight).__name__ for m in model.modules() if type(m).__name__ == "Linear"}

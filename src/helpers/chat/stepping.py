@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .tables import show_whitespace
+from helpers.display.tables import show_whitespace
 
 
 def top_candidates(logits, tokenizer, k: int = 10) -> pd.DataFrame:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from .catalogue import text
-from .conversation import check_fits_context, context_length as model_context_length
-from .errors import ArgumentError
-from .messages import validate_messages
+from helpers.catalogue import text
+from helpers.chat.conversation import check_fits_context, context_length as model_context_length
+from helpers.errors import ArgumentError
+from helpers.chat.messages import validate_messages
 
 # Greedy decoding: always the most likely next token, so a run is reproducible. The model's published defaults
 # sample (temperature 0.7, top_p 0.8, top_k 20) and add a repetition penalty of 1.1; we switch both off, so that

@@ -9,8 +9,8 @@ above had run. :func:`install` adds one line under the usual traceback, for exam
     (Run > Run All Above Selected Cell).
 
 The hint speaks the notebook's language (:mod:`helpers.catalogue`: a kernel started in ``notebooks/zh/`` gets it in
-Chinese). ``import helpers`` installs it, only inside a Jupyter kernel (a plain Python process or the terminal
-IPython is left alone), and never over an exception handler that someone else set.
+Chinese). ``%load_ext helpers``, the first line of every lesson, installs it, never over an exception handler that
+someone else set.
 """
 
 from __future__ import annotations
@@ -23,21 +23,16 @@ import re
 import sys
 from pathlib import Path
 
-from .catalogue import text
+from helpers.catalogue import text
 
 _NAME_IN_MESSAGE = re.compile(r"name '([^']+)' is not defined")
 
 
-def install(shell=None) -> bool:
-    """Add the hint to ``shell``'s NameErrors; returns whether it is installed.
+def install(shell) -> bool:
+    """Add the hint to ``shell``'s NameErrors (``%load_ext helpers`` does); returns whether it is installed.
 
-    Without ``shell``, the running Jupyter kernel's shell is used and nothing happens outside a kernel. A shell that
-    already has another custom exception handler keeps it.
+    A shell that already has another custom exception handler keeps it.
     """
-    if shell is None:
-        shell = _kernel_shell()
-        if shell is None:
-            return False
     if getattr(shell, "_workbook_name_hint", False):
         return True
     if tuple(getattr(shell, "custom_exceptions", ())):
@@ -45,13 +40,6 @@ def install(shell=None) -> bool:
     shell.set_custom_exc((NameError,), _show_with_hint)
     shell._workbook_name_hint = True
     return True
-
-
-def uninstall(shell) -> None:
-    """Remove the hint from ``shell`` (the plain traceback again)."""
-    if getattr(shell, "_workbook_name_hint", False):
-        shell.set_custom_exc((), None)
-        shell._workbook_name_hint = False
 
 
 def hint_for(name: str, shell=None, notebook: str | os.PathLike | None = None) -> str:
@@ -163,18 +151,6 @@ def _unknown_name_hint(name: str, known: set[str], in_notebook: bool) -> str:
 def _namespace_names(shell) -> set[str]:
     namespace = getattr(shell, "user_ns", None) or {}
     return {key for key in namespace if isinstance(key, str) and not key.startswith("_")}
-
-
-def _kernel_shell():
-    """The running Jupyter kernel's shell, or None (plain Python, the terminal IPython, or no IPython at all)."""
-    if "ipykernel" not in sys.modules or "IPython" not in sys.modules:
-        return None
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None or getattr(shell, "kernel", None) is None:
-        return None
-    return shell
 
 
 def _current_notebook(shell) -> Path | None:

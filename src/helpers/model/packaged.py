@@ -17,11 +17,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .cache import build_atomically, write_manifest
-from .catalogue import text
-from .errors import PackagedModelError
-from .paths import cache_dir
-from .progress import ticking
+from helpers.model.folder import build_atomically, write_manifest
+from helpers.catalogue import text
+from helpers.errors import PackagedModelError
+from helpers.model.paths import cache_dir
+from helpers.display.progress import ticking
 
 PACKAGE_VERSION = "0.9.0"
 GGUF_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"

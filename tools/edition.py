@@ -16,11 +16,11 @@ same cell ids:
 
 From a terminal::
 
-    python -m helpers.edition check                      # every translated notebook, stale cells with a diff
-    python -m helpers.edition mark notebooks/zh/05_model_inputs.ipynb c04 c10
-    python -m helpers.edition sync notebooks/zh/05_model_inputs.ipynb   # copy changed English code cells over
-    python -m helpers.edition glossary                   # GLOSSARY.zh-CN.md entries whose English entry changed
-    python -m helpers.edition glossary-mark kv-cache     # after updating that entry's translation
+    python -m tools.edition check                      # every translated notebook, stale cells with a diff
+    python -m tools.edition mark notebooks/zh/05_model_inputs.ipynb c04 c10
+    python -m tools.edition sync notebooks/zh/05_model_inputs.ipynb   # copy changed English code cells over
+    python -m tools.edition glossary                   # GLOSSARY.zh-CN.md entries whose English entry changed
+    python -m tools.edition glossary-mark kv-cache     # after updating that entry's translation
 
 The Chinese glossary is kept in step the same way: each entry's anchor line, ``<a id="kv-cache"></a>``, carries the
 short sha256 of the English entry it translates, ``<a id="kv-cache"></a><!-- en: 1a2b3c4d5e6f7a8b -->``.
@@ -37,8 +37,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import WorkbookError
-from .paths import atomic_write_text
+from helpers.errors import WorkbookError
+from helpers.model.paths import atomic_write_text
 
 #: Folder under ``notebooks/`` of each edition, and the key its cells' metadata uses.
 EDITIONS = ("zh",)
@@ -162,7 +162,7 @@ def compare(english: dict, translated: dict, lang: str = "zh") -> list[Problem]:
             recorded = record.get("source_sha256")
             if not recorded:
                 problems.append(Problem("untranslated", name, f"no metadata.{lang}.source_sha256: translate the "
-                                                              "cell, then record it with python -m helpers.edition "
+                                                              "cell, then record it with python -m tools.edition "
                                                               "mark"))
                 continue
             if lang == "zh" and not _CJK.search(source_of(cell)):
@@ -173,7 +173,7 @@ def compare(english: dict, translated: dict, lang: str = "zh") -> list[Problem]:
             old = record.get("en_source")
             if old is not None and source_sha256(old) != recorded:
                 problems.append(Problem("record", name, f"metadata.{lang}.en_source does not match its sha256: "
-                                                        "record it again with python -m helpers.edition mark"))
+                                                        "record it again with python -m tools.edition mark"))
             if recorded != source_sha256(now):
                 diff = short_diff(old, now) if old is not None else "(the old English text was not recorded)"
                 problems.append(Problem("stale", name, "the English cell changed after this translation was "
@@ -312,11 +312,11 @@ def stale_glossary_entries(english: str, translated: str) -> list[Problem]:
             continue  # a section of its own (the terminology table) or an extra entry: the tests report those
         if section["recorded"] is None:
             problems.append(Problem("untranslated", section["anchor"], "records no English hash: translate the "
-                                    "entry, then run python -m helpers.edition glossary-mark " + section["anchor"]))
+                                    "entry, then run python -m tools.edition glossary-mark " + section["anchor"]))
         elif section["recorded"] != entry_hash(twin["text"]):
             problems.append(Problem("stale", section["anchor"], "the English entry changed after this translation "
                                     f"was written ({twin['heading']!r}, now {entry_hash(twin['text'])}): update the "
-                                    "translation, then run python -m helpers.edition glossary-mark "
+                                    "translation, then run python -m tools.edition glossary-mark "
                                     + section["anchor"]))
     return problems
 
@@ -346,10 +346,10 @@ def translated_notebooks(root: str | Path, lang: str = "zh") -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .paths import project_root
+    from helpers.model.paths import project_root
 
     args = list(sys.argv[1:] if argv is None else argv)
-    usage = ("usage: python -m helpers.edition check [NOTEBOOK...] | mark NOTEBOOK [CELL_ID...] | "
+    usage = ("usage: python -m tools.edition check [NOTEBOOK...] | mark NOTEBOOK [CELL_ID...] | "
              "sync NOTEBOOK | glossary | glossary-mark [ANCHOR...]")
     if not args or args[0] not in ("check", "mark", "sync", "glossary", "glossary-mark"):
         print(usage, file=sys.stderr)

@@ -7,17 +7,18 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from helpers import kernel_hints
+from helpers import hints
 
 
 @pytest.fixture
 def shell():
     shell = InteractiveShell.instance()
-    kernel_hints.uninstall(shell)
     shell.set_custom_exc((), None)
-    assert kernel_hints.install(shell)
+    shell._workbook_name_hint = False
+    assert hints.install(shell)
     yield shell
-    kernel_hints.uninstall(shell)
+    shell.set_custom_exc((), None)
+    shell._workbook_name_hint = False
     for name in ("__session__", "sliced_ids", "prompt_length"):
         shell.user_ns.pop(name, None)
 
@@ -77,37 +78,48 @@ def test_names_defined_by_a_cell():
     source = ("%matplotlib inline\nimport torch\nfrom a.b import c as d\nx, (y, z) = 1, (2, 3)\nfor i in []: pass\n"
               "def f(q):\n    inner = 1\nclass K: pass\nwith open('f') as handle: pass\nsquares = [n * n for n in []]\n"
               "total += 1\n(w := 5)")
-    assert kernel_hints.names_defined(source) == {"torch", "d", "x", "y", "z", "i", "f", "K", "handle", "squares",
+    assert hints.names_defined(source) == {"torch", "d", "x", "y", "z", "i", "f", "K", "handle", "squares",
                                                   "total", "w"}
-    assert kernel_hints.names_defined("def broken(:") == set()
+    assert hints.names_defined("def broken(:") == set()
 
 
 def test_someone_elses_handler_is_kept():
     shell = InteractiveShell.instance()
-    kernel_hints.uninstall(shell)
+    shell._workbook_name_hint = False
 
     def theirs(self, etype, value, tb, tb_offset=None):
         return ["theirs"]
 
     shell.set_custom_exc((KeyError,), theirs)
     try:
-        assert not kernel_hints.install(shell)
+        assert not hints.install(shell)
         assert shell.custom_exceptions == (KeyError,)
     finally:
         shell.set_custom_exc((), None)
 
 
-def test_import_helpers_outside_a_kernel_installs_nothing():
-    assert kernel_hints._kernel_shell() is None
-    assert kernel_hints.install() is False
+def test_import_helpers_changes_nothing():
+    """Importing the package installs no handler and no log filter; ``%load_ext helpers`` does both."""
+    import subprocess
+    import sys
+
+    code = ("import logging, helpers, helpers.display.tables, sys\n"
+            "from IPython.core.interactiveshell import InteractiveShell\n"
+            "shell = InteractiveShell.instance()\n"
+            "print(shell.custom_exceptions, logging.getLogger('torchao').filters,\n"
+            "      sorted(m for m in ('filelock', 'tqdm', 'torch', 'transformers') if m in sys.modules))\n"
+            "shell.run_line_magic('load_ext', 'helpers')\n"
+            "print(shell.custom_exceptions, len(logging.getLogger('torchao').filters))\n")
+    lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines == ["() [] []", "(<class 'NameError'>,) 1"]
 
 
 def test_import_helpers_in_a_real_kernel_adds_the_hint(tmp_path, monkeypatch):
-    """JupyterLab tells the kernel which notebook it runs (JPY_SESSION_NAME); `import helpers` installs the hint."""
+    """JupyterLab tells the kernel which notebook it runs (JPY_SESSION_NAME); `%load_ext helpers` installs the hint."""
     from nbclient import NotebookClient
 
     path = write_notebook(tmp_path / "08_decoding.ipynb",
-                          "import helpers", "sliced_ids = [1]", "print(sliced_ids)")
+                          "%load_ext helpers", "sliced_ids = [1]", "print(sliced_ids)")
     monkeypatch.setenv("JPY_SESSION_NAME", str(path))
     notebook = nbformat.read(path, as_version=4)
     notebook.cells = [notebook.cells[0], notebook.cells[2]]            # a fresh kernel: the defining cell not run
@@ -142,7 +154,7 @@ def test_a_kernel_started_in_notebooks_zh_gives_the_hint_in_chinese(tmp_path, mo
 
     folder = tmp_path / "notebooks" / "zh"
     folder.mkdir(parents=True)
-    path = write_notebook(folder / "08_decoding.ipynb", "import helpers", "sliced_ids = [1]", "print(sliced_ids)")
+    path = write_notebook(folder / "08_decoding.ipynb", "%load_ext helpers", "sliced_ids = [1]", "print(sliced_ids)")
     monkeypatch.delenv("WORKBOOK_LANG", raising=False)
     monkeypatch.setenv("JPY_SESSION_NAME", str(path))
     notebook = nbformat.read(path, as_version=4)

@@ -37,16 +37,14 @@ def quiet_torchao() -> None:
     CUDA kernel library it ships, and torch's note that the enums it registers no longer need registering.
 
     transformers imports torchao inside ``from_pretrained`` whenever torchao is installed, so these warnings would
-    otherwise appear under any cell that loads a model. Importing ``helpers`` calls this once; calling it again
-    does nothing.
+    otherwise appear under any cell that loads a model. ``%load_ext helpers`` calls this; calling it again does
+    nothing.
     """
     for name, starts in (("torchao", ("Failed to load",)), ("torch.utils._pytree", ("%s is an Enum subclass",))):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropMessages) for f in logger.filters):
             logger.addFilter(_DropMessages(*starts))
 
-
-quiet_torchao()
 
 
 def torchao_available() -> bool:
