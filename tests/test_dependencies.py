@@ -22,3 +22,16 @@ def test_environment_yml_installs_the_package_instead_of_repeating_its_pins():
                  if line.strip().startswith("- ") and "==" in line]
     assert pip_lines == []
     assert "- -e .[test]" in (ROOT / "environment.yml").read_text()
+
+
+def test_transformers_serve_comes_through_transformers_own_extra_and_every_package_of_it_is_pinned():
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    assert any(Requirement(r).name == "transformers" and "serving" in Requirement(r).extras
+               for r in PROJECT["dependencies"])
+    serving = {Requirement(r).name.lower() for r in metadata.requires("transformers")
+               if 'extra == "serving"' in r}
+    pinned = {Requirement(r).name.lower() for r in PROJECT["dependencies"] if "==" in r}
+    assert serving and serving <= pinned, f"pin these too: {sorted(serving - pinned)}"

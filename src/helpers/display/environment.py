@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 from importlib import metadata
 
 import pandas as pd
@@ -19,13 +18,13 @@ def pinned_requirements() -> dict[str, str]:
     from packaging.requirements import Requirement
 
     pins = {}
-    for requirement in metadata.requires(PROJECT) or []:
-        marker = Requirement(requirement).marker
-        if "extra ==" in requirement or (marker is not None and not marker.evaluate()):
+    for line in metadata.requires(PROJECT) or []:
+        requirement = Requirement(line)
+        if "extra ==" in line or (requirement.marker is not None and not requirement.marker.evaluate()):
             continue  # an optional extra, or a package for other platforms only
-        match = re.match(r"^([A-Za-z0-9_.-]+)\s*==\s*([^;\s]+)", requirement)
-        if match:
-            pins[match.group(1)] = match.group(2)
+        exact = [spec.version for spec in requirement.specifier if spec.operator == "=="]
+        if exact:
+            pins[requirement.name] = exact[0]
     return pins
 
 
