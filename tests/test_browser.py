@@ -35,7 +35,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,8 @@ import pytest
 from browser_support import CHROMIUM_ARGS, ensure_chromium, ensure_cjk_font
 
 from helpers import catalogue
+from helpers.serving import free_port
+from helpers.widget import TEMPLATE_HEIGHT_PX
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path("notebooks") / "20_chat_widget.ipynb"       # both relative to the repository and to the lab's root
@@ -60,7 +61,6 @@ MESSAGE = "What is a token in a language model? Answer in one sentence."
 STOP_MESSAGE = "Count from 1 to 200, one number per line."
 CHINESE_MESSAGE = "请介绍一下iPhone"  # the seed's own prompt
 CHINESE_MAX_NEW_TOKENS = 48  # typed into the slider's box: a short reply keeps the test quick
-TEMPLATE_HEIGHT_PX = 320  # helpers.widget.TEMPLATE_HEIGHT_PX
 
 # Generous limits: the machine may be slow and shared.
 SERVER_START_S = 120
@@ -116,12 +116,6 @@ def finished_status(lang: str) -> re.Pattern:
 
 
 STATUS_DONE = finished_status("en")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_cleared_copy(source: Path, target: Path) -> None:
@@ -180,18 +174,13 @@ def end_processes(processes: list[psutil.Process], what: str) -> None:
     if alive:
         print(f"[browser] {what}: {len(alive)} process(es) still running after shutdown; terminating them: "
               f"{[p.pid for p in alive]}", flush=True)
-        for process in alive:
-            try:
-                process.terminate()
-            except psutil.NoSuchProcess:
-                pass
-        _, alive = psutil.wait_procs(alive, timeout=10)
-        for process in alive:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        _, alive = psutil.wait_procs(alive, timeout=10)
+        for end in (psutil.Process.terminate, psutil.Process.kill):
+            for process in alive:
+                try:
+                    end(process)
+                except psutil.NoSuchProcess:
+                    pass
+            _, alive = psutil.wait_procs(alive, timeout=10)
     assert not alive, f"{what}: processes left running: {[p.pid for p in alive]}"
 
 
@@ -474,7 +463,7 @@ def test_the_chinese_widget_in_a_real_browser(lab):
         assert page.locator("button.qcw-send").inner_text() == "发送"
         # the last cell's reset(defaults=True): a new conversation, its settings said in Chinese
         sampling = zh("widget.settings.sampling", temperature=0.7, top_p=0.8, top_k=20,
-                      seed=zh("widget.settings.new_seed"))
+                      random_seed=zh("widget.settings.new_random_seed"))
         settings = zh("widget.settings.summary", decoding=sampling, repetition_penalty=1.1, max_new_tokens=512)
         expect(status).to_have_text(zh("widget.status.new_conversation", settings=settings))
 

@@ -308,7 +308,7 @@ def test_a_real_check_answers_in_chinese_under_workbook_lang_zh(monkeypatch):
     nested = ex.check_queries_per_kv_head("7", type("Config", (), {"num_attention_heads": 14,
                                                                   "num_key_value_heads": 2}))
     assert nested.key == "type.int" and nested.message.startswith(catalogue.text("what.heads_per_kv", lang="zh"))
-    assert ex.check_padding_side(None).message == catalogue.text("no_answer", lang="zh")
+    assert ex.check_chat_reply(None).message == catalogue.text("no_answer", lang="zh")
 
 
 def test_the_same_check_answers_in_english_otherwise(tmp_path, monkeypatch, no_language_set):
@@ -326,8 +326,8 @@ def _run_in_a_kernel(folder):
 
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("from helpers.catalogue import language\nlanguage()"),
-        nbformat.v4.new_code_cell("from helpers.exercises import check_padding_side\n\nanswer = 'right'\n"
-                                  "check_padding_side(answer)"),
+        nbformat.v4.new_code_cell("from helpers.exercises import check_chat_reply\n\nanswer = ''\n"
+                                  "check_chat_reply(answer)"),
     ])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     folder.mkdir(parents=True, exist_ok=True)
@@ -342,8 +342,8 @@ def test_a_kernel_in_notebooks_zh_gives_chinese_feedback_and_in_notebooks_englis
     zh_language, zh_feedback = _run_in_a_kernel(tmp_path / "notebooks" / "zh")
     en_language, en_feedback = _run_in_a_kernel(tmp_path / "notebooks")
     assert zh_language["text/plain"] == "'zh'" and en_language["text/plain"] == "'en'"
-    chinese = catalogue.text("side.wrong_side", lang="zh")
-    english = catalogue.text("side.wrong_side", lang="en")
+    chinese = catalogue.text("reply.empty", lang="zh")
+    english = catalogue.text("reply.empty", lang="en")
     assert HAN.search(chinese)
     assert zh_feedback["text/plain"] == f"✗ {chinese}" and chinese in zh_feedback["text/html"]
     assert en_feedback["text/plain"] == f"✗ {english}" and english in en_feedback["text/html"]

@@ -38,7 +38,6 @@ def test_feedback_is_truthy_only_when_right_and_renders():
     (ex.check_one_sentence_chat, ()),
     (ex.check_slice, (INPUTS, GENERATED)),
     (ex.check_chat_reply, ()),
-    (ex.check_padding_side, ()),
     (ex.check_next_turn, (seed_messages(), "r", "q")),
 ])
 def test_no_answer_yet_says_so(check, args):
@@ -244,9 +243,7 @@ def test_next_turn_spots_a_missing_reply_and_a_wrong_role():
     assert "'assistant'" in ex.check_next_turn(wrong_role, history, "r", "q").message
 
 
-def test_padding_side_and_candidates():
-    assert "warns" in ex.check_padding_side("right").message
-    assert ex.check_padding_side(" Left ")
+def test_surviving_candidates():
     probabilities = torch.tensor([0.5, 0.3, 0.2, 0.0, 0.0])
     assert ex.check_surviving_candidates(3, probabilities)
     assert ex.check_surviving_candidates(4, probabilities).key == "candidates.too_many"

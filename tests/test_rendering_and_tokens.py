@@ -1,7 +1,12 @@
+"""Showing chat text and tokens (helpers.display.rendering, helpers.display.tokens): control tokens in colour, the
+byte-level spelling of BPE, and the special tokens with their ids."""
+
+import re
+
 import pytest
 
 from helpers import seed_messages
-from helpers.display.rendering import control_tokens, highlight_template
+from helpers.display.rendering import highlight_template
 from helpers.display.tokens import byte_level_spelling, special_tokens_table, utf8_bytes_table
 
 
@@ -20,9 +25,11 @@ def test_highlighting_rejects_token_ids():
         highlight_template([151644, 872])
 
 
-def test_control_tokens_are_listed_in_order(packaged_tokenizer):
+def test_every_control_token_and_role_of_the_seed_prompt_is_marked(packaged_tokenizer):
     text = packaged_tokenizer.apply_chat_template(seed_messages(), tokenize=False, add_generation_prompt=True)
-    assert control_tokens(text) == ["<|im_start|>", "<|im_end|>"] * 2 + ["<|im_start|>"]
+    html = highlight_template(text)._repr_html_()
+    assert html.count("&lt;|im_start|&gt;</span>") == 3 and html.count("&lt;|im_end|&gt;</span>") == 2
+    assert re.findall(r"<b>(\w+)</b>", html) == ["system", "user", "assistant"]
 
 
 def test_byte_level_spelling_matches_the_tokenizer(packaged_tokenizer):

@@ -94,12 +94,6 @@ def listening_socket():
     sock.close()
 
 
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed when the block ends: nothing listens there
-
-
 def server_at(port, kind="transformers serve"):
     return serving.ChatServer(base_url=f"http://127.0.0.1:{port}/v1", model="m", kind=kind, port=port, pid=None,
                               log_path=None, seconds_to_ready=0.0)
@@ -257,11 +251,11 @@ def test_a_request_that_gets_no_answer_times_out(listening_socket):
 
 def test_a_request_to_a_stopped_server_says_so():
     with pytest.raises(ServerError, match="connection refused.*still running"):
-        serving.post_chat(server_at(closed_port()), {"messages": seed_messages()}, timeout=2)
+        serving.post_chat(server_at(serving.free_port()), {"messages": seed_messages()}, timeout=2)
 
 
 def test_api_base_pointing_nowhere_fails_fast_naming_the_url_and_the_variable(monkeypatch):
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+    url = f"http://127.0.0.1:{serving.free_port()}/v1"
     monkeypatch.setenv(serving.API_BASE_VARIABLE, url + "/")
     started = time.monotonic()
     with pytest.raises(ServerError) as error:
@@ -321,7 +315,7 @@ def test_errors_speak_chinese_under_workbook_lang_zh_and_still_name_the_fix(mode
     """The Chinese edition's learner meets the same errors in Chinese; the variable, command or argument that
     fixes each stays as it is."""
     monkeypatch.setenv("WORKBOOK_LANG", "zh")
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+    url = f"http://127.0.0.1:{serving.free_port()}/v1"
     monkeypatch.setenv(serving.API_BASE_VARIABLE, url)
     with pytest.raises(ServerError) as nowhere:
         serving.chat_server()
@@ -337,7 +331,7 @@ def test_errors_speak_chinese_under_workbook_lang_zh_and_still_name_the_fix(mode
     with pytest.raises(ServerError) as silent:
         serving.post_chat(server_at(listening_socket), {"messages": seed_messages()}, timeout=0.3)
     with pytest.raises(ServerError) as kind:
-        serving.greedy_settings("ollama")
+        serving.extra_greedy_settings("ollama")
 
     fixes = [
         (nowhere, [url, "WORKBOOK_API_BASE", serving.VLLM_COMMAND, text("serving.reason.refused", lang="zh")]),
@@ -380,7 +374,7 @@ def test_errors_and_the_progress_label_are_english_otherwise(model_dir, listenin
     with pytest.raises(ServerError) as taken:
         serving.start_server(model_dir, port=listening_socket, command=fake(), progress=False)
     with pytest.raises(ServerError) as kind:
-        serving.greedy_settings("ollama")
+        serving.extra_greedy_settings("ollama")
     for caught in (taken, kind):
         assert not HAN.search(str(caught.value))
     assert str(kind.value) == "Unknown server kind 'ollama': use one of transformers serve, vllm, openai-compatible."
@@ -420,7 +414,7 @@ def test_request_fields_per_server_kind():
         "repetition_penalty": 1.0, "stream": True}
     assert serving.extra_greedy_settings("openai-compatible") == {}
     with pytest.raises(ServerError, match="Unknown server kind"):
-        serving.greedy_settings("ollama")
+        serving.extra_greedy_settings("ollama")
     with pytest.raises(WorkbookError):
         serving.chat_request([{"role": "robot", "content": "hi"}])
     assert serving.server_kind([{"id": "a", "owned_by": "vllm"}]) == "vllm"

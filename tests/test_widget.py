@@ -1,5 +1,5 @@
-"""The chat widget's callbacks: send (button and Enter), empty message, stop, reset, settings, seeds, context
-overflow, errors and the template view; and its words in both languages (English, and Chinese under
+"""The chat widget's callbacks: send (button and Enter), empty message, stop, reset, settings, random seeds,
+context overflow, errors and the template view; and its words in both languages (English, and Chinese under
 ``WORKBOOK_LANG=zh`` or in a kernel that runs in ``notebooks/zh/``).
 
 Most tests use the real tokenizer with ``FakeModel``, which "generates" a fixed reply through the same streamer and
@@ -17,7 +17,7 @@ from transformers import Qwen2Config
 from helpers import SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, catalogue, seed_messages
 from helpers.catalogue import CatalogueError
 from helpers.chat import chat
-from helpers.widget import HIDE_TEMPLATE, PLAIN_TEXT, SHOW_TEMPLATE, ChatWidget
+from helpers.widget import ChatWidget
 
 IM_END = 151645
 
@@ -208,22 +208,22 @@ def test_error_with_wait_is_shown_not_raised(make_widget):
 
 def test_default_decoding_is_the_models_published_sampling(make_widget):
     widget = make_widget()
-    assert widget.mode.value == "sampling" and not widget.temperature.disabled and not widget.seed.disabled
+    assert widget.mode.value == "sampling" and not widget.temperature.disabled and not widget.random_seed.disabled
     widget.send("Hi", wait=True)
     call = widget.model.calls[-1]
     assert call["do_sample"] is True and call["max_new_tokens"] == 512
     assert (call["temperature"], call["top_p"], call["top_k"], call["repetition_penalty"]) == (0.7, 0.8, 20, 1.1)
-    assert "sampled with seed" in widget.status_text
+    assert "sampled with random seed" in widget.status_text
 
 
 def test_greedy_and_changed_settings_reach_generate(make_widget):
     widget = make_widget()
     widget.mode.value = "greedy"
-    assert widget.temperature.disabled and widget.top_p.disabled and widget.seed.disabled
+    assert widget.temperature.disabled and widget.top_p.disabled and widget.random_seed.disabled
     widget.send("Hi", wait=True)
     call = widget.model.calls[-1]
     assert call["do_sample"] is False and call["repetition_penalty"] == 1.1 and "temperature" not in call
-    assert widget.last_seed is None and "greedy" in widget.status_text
+    assert widget.last_random_seed is None and "greedy" in widget.status_text
     widget.mode.value = "sampling"
     widget.temperature.value, widget.top_p.value, widget.max_new_tokens.value = 1.2, 0.9, 30
     widget.repetition_penalty.value = 1.0
@@ -233,27 +233,34 @@ def test_greedy_and_changed_settings_reach_generate(make_widget):
     assert call["max_new_tokens"] == 30 and call["repetition_penalty"] == 1.0
 
 
-def test_every_send_draws_a_new_seed_unless_one_is_typed(make_widget):
+def test_every_send_draws_a_new_random_seed_unless_one_is_typed(make_widget):
     widget = make_widget()
-    seeds = []
+    random_seeds = []
     for _ in range(3):
         widget.send("Same question", wait=True)
-        assert widget.model.calls[-1]["torch_seed"] == widget.last_seed  # generate ran with the announced seed
-        assert f"seed {widget.last_seed}" in widget.status_text
-        seeds.append(widget.last_seed)
-    assert len(set(seeds)) == 3
-    widget.seed.value = " 42 "
+        assert widget.model.calls[-1]["torch_seed"] == widget.last_random_seed  # generate ran with the announced seed
+        assert f"random seed {widget.last_random_seed}" in widget.status_text
+        random_seeds.append(widget.last_random_seed)
+    assert len(set(random_seeds)) == 3
+    widget.random_seed.value = " 42 "
     widget.send("Same question", wait=True)
     widget.send("Same question", wait=True)
-    assert [c["torch_seed"] for c in widget.model.calls[-2:]] == [42, 42] and widget.last_seed == 42
+    assert [c["torch_seed"] for c in widget.model.calls[-2:]] == [42, 42] and widget.last_random_seed == 42
 
 
-def test_a_seed_that_is_not_a_number_is_explained(make_widget):
+def test_a_model_with_one_end_of_turn_id_ends_by_end_of_turn(make_widget):
     widget = make_widget()
-    widget.seed.value = "forty-two"
+    widget.model.generation_config.eos_token_id = IM_END  # one int, as some models' generation_config.json has it
+    widget.send("Hi", wait=True)
+    assert widget.last_generation.eos_ids == [IM_END] and widget.last_generation.stopped_by == "end of turn"
+
+
+def test_a_random_seed_that_is_not_a_number_is_explained(make_widget):
+    widget = make_widget()
+    widget.random_seed.value = "forty-two"
     widget.input.value = "Hi"
     widget.send_button.click()
-    assert widget.status_text.startswith("The seed 'forty-two' is not a whole number")
+    assert widget.status_text.startswith("The random seed 'forty-two' is not a whole number")
     assert "empty the box" in widget.status_text
     assert widget.model.calls == [] and widget.turns == [] and widget.input.value == "Hi"
 
@@ -270,14 +277,15 @@ def test_enter_in_the_text_box_sends(make_widget):
 def test_reset_with_defaults_restores_what_the_widget_started_with(make_widget):
     widget = make_widget()
     start = widget.settings_summary()
-    assert "temperature 0.7, top_p 0.8, top_k 20, a new seed every Send" in start and "max_new_tokens 512" in start
-    widget.max_new_tokens.value, widget.mode.value, widget.seed.value = 40, "greedy", "3"
+    assert "temperature 0.7, top_p 0.8, top_k 20, a new random seed every Send" in start
+    assert "max_new_tokens 512" in start
+    widget.max_new_tokens.value, widget.mode.value, widget.random_seed.value = 40, "greedy", "3"
     widget.show_template.value = True
     widget.reset()  # the Reset button keeps the learner's settings...
     assert widget.max_new_tokens.value == 40 and "greedy" in widget.status_text and "max_new_tokens 40" in \
         widget.status_text
     widget.reset(defaults=True)  # ...reset(defaults=True) puts back the ones the widget started with
-    assert widget.max_new_tokens.value == 512 and widget.mode.value == "sampling" and widget.seed.value == ""
+    assert widget.max_new_tokens.value == 512 and widget.mode.value == "sampling" and widget.random_seed.value == ""
     assert not widget.show_template.value and widget.template.layout.display == "none"
     assert widget.status_text == f"New conversation ({start}): type a message and press Enter or Send."
 
@@ -328,10 +336,11 @@ def test_every_control_has_a_css_class(make_widget):
     widget = make_widget()
     classes = {cls for w in (widget.input, widget.send_button, widget.stop_button, widget.reset_button,
                              widget.conversation, widget.status, widget.system, widget.mode, widget.temperature,
-                             widget.top_p, widget.repetition_penalty, widget.seed, widget.max_new_tokens,
+                             widget.top_p, widget.repetition_penalty, widget.random_seed, widget.max_new_tokens,
                              widget.show_template, widget.template, widget.view) for cls in w._dom_classes}
     assert {"qcw-input", "qcw-send", "qcw-stop", "qcw-reset", "qcw-conversation", "qcw-status", "qcw-system",
-            "qcw-mode", "qcw-temperature", "qcw-top-p", "qcw-repetition-penalty", "qcw-seed", "qcw-max-new-tokens",
+            "qcw-mode", "qcw-temperature", "qcw-top-p", "qcw-repetition-penalty", "qcw-random-seed",
+            "qcw-max-new-tokens",
             "qcw-show-template", "qcw-template", "qcw-chat"} <= classes
 
 
@@ -344,10 +353,10 @@ CODE_NAMES = {"temperature", "top_p", "repetition_penalty", "max_new_tokens"}
 
 def visible_words(widget):
     """Every label, tooltip and placeholder the widget shows, by where it is shown."""
-    shown = {"placeholder": widget.input.placeholder, "seed placeholder": widget.seed.placeholder,
+    shown = {"placeholder": widget.input.placeholder, "random seed placeholder": widget.random_seed.placeholder,
              "mode labels": " / ".join(widget.mode._options_labels)}
     for name in ("send_button", "stop_button", "reset_button", "system", "mode", "temperature", "top_p",
-                 "repetition_penalty", "seed", "max_new_tokens", "show_template"):
+                 "repetition_penalty", "random_seed", "max_new_tokens", "show_template"):
         part = getattr(widget, name)
         shown[f"{name}.description"] = part.description
         if getattr(part, "tooltip", None):
@@ -388,7 +397,7 @@ def test_under_workbook_lang_zh_the_status_line_is_chinese(monkeypatch, make_wid
 
     assert widget.send("你好", wait=True) == "Hello! How can I help?"
     assert widget.status_text.startswith(f"完成：{len(widget.last_generation.new_ids)} 个新词元，用时 ")
-    ended, how = zh("widget.ended.end_of_turn"), zh("widget.how.sampled", seed=widget.last_seed)
+    ended, how = zh("widget.ended.end_of_turn"), zh("widget.how.sampled", random_seed=widget.last_random_seed)
     assert f"结束原因：{ended}；{how}" in widget.status_text and widget.status_text.endswith("。")
     html = widget.conversation.value
     assert "<b>系统</b>" in html and "<b>你</b>" in html and "<b>助手</b>" in html
@@ -397,12 +406,12 @@ def test_under_workbook_lang_zh_the_status_line_is_chinese(monkeypatch, make_wid
     assert widget.show_template.description == "隐藏对话模板"
     assert f"<b>{widget.token_count()} 个词元</b>，占模型 32,768 个词元上下文的" in widget.template.value
 
-    widget.seed.value = "四十二"
+    widget.random_seed.value = "四十二"
     widget.send("再说一遍")
-    assert widget.status_text == zh("widget.status.bad_seed", typed="'四十二'")
+    assert widget.status_text == zh("widget.status.bad_random_seed", typed="'四十二'")
     widget.reset()
     assert widget.status_text == zh("widget.status.new_conversation", settings=widget.settings_summary())
-    assert "随机种子 四十二" in widget.status_text  # the settings name the typed seed, as the English ones do
+    assert "随机种子 四十二" in widget.status_text  # the settings name the typed random seed, as in English
 
 
 def test_under_workbook_lang_zh_stop_and_errors_are_chinese(monkeypatch, make_widget):
@@ -445,10 +454,13 @@ def test_english_otherwise_with_the_texts_it_always_had(monkeypatch, make_widget
         "Send", "Stop", "Reset")
     assert widget.mode._options_labels == ("sampling", "greedy") and widget.system.description == "System prompt"
     assert widget.input.placeholder == "Type a message, then press Enter or Send"
-    assert widget.show_template.description == SHOW_TEMPLATE == "Show the chat template"
-    assert HIDE_TEMPLATE == "Hide the chat template"
-    assert widget._repr_mimebundle_()["text/plain"] == PLAIN_TEXT
-    assert widget.status_text.startswith("Ready (sampling: temperature 0.7, top_p 0.8, top_k 20, a new seed")
+    assert widget.show_template.description == "Show the chat template"
+    widget.show_template.value = True
+    assert widget.show_template.description == "Hide the chat template"
+    assert widget.random_seed.description == "random seed"
+    plain = widget._repr_mimebundle_()["text/plain"]
+    assert plain == catalogue.text("widget.plain_text", "en") != catalogue.text("widget.plain_text", "zh")
+    assert widget.status_text.startswith("Ready (sampling: temperature 0.7, top_p 0.8, top_k 20, a new random seed")
     widget.send("Hi", wait=True)
     assert "<b>You</b>" in widget.conversation.value and "<b>Assistant</b>" in widget.conversation.value
 
@@ -511,15 +523,15 @@ def test_real_model_second_turn_reads_only_its_new_tokens(packaged_model, packag
     assert f"read {reuse.computed} of {len(prompt)} prompt tokens, {reuse.reused} from the kept cache" \
         in widget.status_text
     widget.reset()
-    assert len(widget.kv_cache) == 0  # a new conversation starts from an empty cache
+    assert widget.kv_cache.ids == [] and widget.kv_cache.cache is None  # a new conversation: an empty cache
 
 
-def test_real_model_same_seed_same_sample(packaged_model, packaged_tokenizer):
+def test_real_model_same_random_seed_same_sample(packaged_model, packaged_tokenizer):
     widget = ChatWidget(packaged_model, packaged_tokenizer, max_new_tokens=12)
-    widget.seed.value = "7"
+    widget.random_seed.value = "7"
     first = widget.send("Name a colour.", wait=True)
     widget.reset()
-    assert widget.send("Name a colour.", wait=True) == first and widget.last_seed == 7
+    assert widget.send("Name a colour.", wait=True) == first and widget.last_random_seed == 7
 
 
 def test_real_model_answers_a_chinese_message_in_a_chinese_widget(packaged_model, packaged_tokenizer, monkeypatch):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from helpers import catalogue
 from helpers.errors import MessagesError
 from helpers.chat.messages import validate_messages
+from helpers.numerics import first_difference
 
 # Qwen2.5's end ids: a reply that stopped by itself ends with one of them.
 END_IDS = {151645: "<|im_end|>", 151643: "<|endoftext|>"}
@@ -61,12 +62,16 @@ def _wrong(key: str, **fields) -> Feedback:
     return Feedback(False, _say(key, **fields), key)
 
 
+def _plain(answer):
+    """A 0-d tensor or array as the Python number it holds; anything else as it is."""
+    return answer.item() if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0 else answer
+
+
 def _as_int(answer, what: str):
     """(value, None) if ``answer`` is an integer, else (None, Feedback explaining the type problem)."""
     if answer is None:
         return None, _wrong("no_answer")
-    if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0:
-        answer = answer.item()
+    answer = _plain(answer)
     if isinstance(answer, bool) or not isinstance(answer, int):
         if isinstance(answer, float) and answer.is_integer():
             return int(answer), None
@@ -97,7 +102,7 @@ def _compare_ids(got: list[int], expected: list[int], what: str) -> Feedback:
         return _right("ids.match", what=what, count=len(expected))
     if len(got) != len(expected):
         return _wrong("ids.length", what=what, expected=len(expected), got=len(got))
-    first = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
+    first = first_difference(got, expected)
     return _wrong("ids.position", what=what, position=first, got=got[first])
 
 
@@ -432,19 +437,6 @@ def check_surviving_candidates(answer, probabilities) -> Feedback:
     return _wrong("candidates.too_many" if value > expected else "candidates.too_few", value=value)
 
 
-def check_padding_side(answer) -> Feedback:
-    """13: which side to pad on for generation with a decoder-only model."""
-    if answer is None:
-        return _wrong("no_answer")
-    if not isinstance(answer, str):
-        return _wrong("side.type", type=type(answer).__name__)
-    if answer.strip().lower() == "left":
-        return _right("side.right")
-    if answer.strip().lower() == "right":
-        return _wrong("side.wrong_side")
-    return _wrong("side.other", value=repr(answer))
-
-
 def check_next_turn(answer, previous, reply: str, question: str) -> Feedback:
     """14: the conversation extended by the assistant's ``reply`` and the user's next ``question``."""
     if answer is None:
@@ -469,8 +461,7 @@ def check_ceiling(answer, bandwidth_bytes_per_s: float, bytes_per_token: float) 
     """30: the decoding ceiling in tokens per second, memory bandwidth divided by the bytes read per token."""
     if answer is None:
         return _wrong("no_answer")
-    if hasattr(answer, "item") and getattr(answer, "ndim", 1) == 0:
-        answer = answer.item()
+    answer = _plain(answer)
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
         return _wrong("type.number", type=type(answer).__name__, value=repr(answer))
     expected = bandwidth_bytes_per_s / bytes_per_token

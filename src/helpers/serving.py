@@ -92,11 +92,6 @@ class ChatServer:
         return self._process is not None and self._process.poll() is None
 
     @property
-    def greedy(self) -> dict:
-        """The standard OpenAI fields that make this server decode greedily (see :func:`greedy_settings`)."""
-        return greedy_settings(self.kind)
-
-    @property
     def extra_body(self) -> dict:
         """Fields outside the OpenAI schema that greedy decoding also needs here (openai's ``extra_body``)."""
         return extra_greedy_settings(self.kind)
@@ -459,25 +454,21 @@ def _stop_all() -> None:
 
 # ---------------------------------------------------------------------------------------------- greedy requests
 
-def greedy_settings(kind: str = "transformers serve") -> dict:
-    """The standard OpenAI fields that make a server decode greedily, as ``helpers.chat.GREEDY`` does locally.
-
-    ``temperature: 0`` turns sampling off (transformers serve sets ``do_sample=False``; vLLM takes the argmax).
-    ``frequency_penalty: 0`` matters for transformers serve, which otherwise keeps the model's
-    ``repetition_penalty`` of 1.1 from generation_config.json: it maps the field to ``1 + frequency_penalty``.
-    """
-    if kind not in KINDS:
-        raise ServerError(text("serving.kind.unknown", kind=repr(kind), kinds=", ".join(KINDS)))
-    return {"temperature": 0, "frequency_penalty": 0}
+# The standard OpenAI fields that make every kind of server decode greedily, as helpers.chat.GREEDY does locally.
+# temperature 0 turns sampling off (transformers serve sets do_sample=False; vLLM takes the argmax).
+# frequency_penalty 0 matters for transformers serve, which otherwise keeps the model's repetition_penalty of 1.1
+# from generation_config.json: it maps the field to 1 + frequency_penalty.
+GREEDY_SETTINGS = {"temperature": 0, "frequency_penalty": 0}
 
 
 def extra_greedy_settings(kind: str = "transformers serve") -> dict:
-    """Fields outside the OpenAI schema that greedy decoding also needs on ``kind`` of server.
+    """Fields outside the OpenAI schema that greedy decoding also needs on ``kind`` of server (one of :data:`KINDS`).
 
     vLLM applies the model's generation_config.json too, repetition_penalty 1.1 included, and takes
     ``repetition_penalty`` as an extra field. transformers serve rejects unknown fields (HTTP 422), so it gets none.
     """
-    greedy_settings(kind)  # validates kind
+    if kind not in KINDS:
+        raise ServerError(text("serving.kind.unknown", kind=repr(kind), kinds=", ".join(KINDS)))
     return {"repetition_penalty": 1.0} if kind == "vllm" else {}
 
 
@@ -491,7 +482,7 @@ def chat_request(messages, model: str | None = None, max_tokens: int = 100, kind
     from helpers.chat.messages import validate_messages
 
     body = {"model": model, "messages": validate_messages(messages), "max_tokens": max_tokens,
-            **greedy_settings(kind), **extra_greedy_settings(kind)}
+            **GREEDY_SETTINGS, **extra_greedy_settings(kind)}
     if stream:
         body["stream"] = True
     return {k: v for k, v in body.items() if v is not None}
@@ -630,8 +621,9 @@ def read_stream(stream, started: float | None = None, show: bool = True) -> Stre
                        "finish_reason": (choice.finish_reason if choice else None) or "", "seconds": now})
     if show:
         print()
-    return StreamedReply(chunks=chunks, text="".join(chunk["content"] for chunk in chunks), seconds_to_first_token=first or float("nan"),
-                         seconds=time.perf_counter() - started, usage=usage, finish_reason=finish)
+    return StreamedReply(chunks=chunks, text="".join(chunk["content"] for chunk in chunks),
+                         seconds_to_first_token=first or float("nan"), seconds=time.perf_counter() - started,
+                         usage=usage, finish_reason=finish)
 
 
 def _get(url: str, timeout: float):

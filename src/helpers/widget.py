@@ -11,8 +11,8 @@ box, the decoding settings, and (on request) the chat template with the conversa
 4. ``model.generate`` runs in a background thread (06) and hands each new token to a ``TextIteratorStreamer``,
    which skips the prompt (the slicing of 07) and decodes without control tokens (08); the widget shows each
    piece as it arrives. The conversation's key/value cache is kept between turns
-   (:class:`helpers.chat.conversation_cache.ConversationCache`, notebook 14), so each turn reads only its new tokens and the first
-   token comes as quickly on turn 5 as on turn 1;
+   (:class:`helpers.chat.conversation_cache.ConversationCache`, notebook 14), so each turn reads only its new
+   tokens and the first token comes as quickly on turn 5 as on turn 1;
 5. the finished reply joins the conversation as an ``assistant`` message (09), so the next turn sees it.
 
 Because ``generate`` runs in a thread, the notebook stays responsive: Stop sets a ``threading.Event`` that a
@@ -22,7 +22,7 @@ when the reply is complete, which is what tests and nbval use.
 Decoding starts as the model's own published sampling settings (``generation_config.json``: temperature 0.7,
 top_p 0.8, top_k 20, repetition penalty 1.1), the settings the seed's ``generate`` call and chat UIs use: greedy
 decoding of a 0.5B model falls into loops in long replies, Chinese ones above all. Each Send draws a new sample
-(a fresh random seed, shown in the status line) unless a seed is typed into the seed box.
+(a fresh random seed, shown in the status line) unless a number is typed into the random seed box.
 
 The widget speaks the notebook's language: every word it shows (labels, tooltips, role names, the status line, the
 template panel) comes from the message catalogue (``widget.*`` in ``helpers/locale/{en,zh}/LC_MESSAGES/workbook.po``)
@@ -43,7 +43,7 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from helpers import catalogue
-from helpers.chat.generation import Generation, build_inputs
+from helpers.chat.generation import Generation, build_inputs, end_of_turn_ids
 from helpers.chat.conversation import context_problem, widget_fix
 from helpers.chat.messages import validate_messages
 from helpers.display.rendering import highlight_template
@@ -56,12 +56,11 @@ _BUBBLES = {
     "assistant": "margin:6px 15% 6px 0;background:#f3f3f3;border-left:3px solid #2e7d32",
 }
 _STATUS_COLOURS = {"info": "#555", "warning": "#e65100", "error": "#c62828"}
+CONVERSATION_HEIGHT_PX = 360  # the conversation scrolls past this height
 TEMPLATE_HEIGHT_PX = 320  # the chat-template panel scrolls past this height
 TEMPLATE_REFRESH_S = 0.3  # while a reply streams, the template panel is redrawn at most this often
-# The English texts, importable as before; a widget shows the ones of its own language (ChatWidget.text).
-PLAIN_TEXT = catalogue.text("widget.plain_text", "en")
-SHOW_TEMPLATE = catalogue.text("widget.template.show", "en")
-HIDE_TEMPLATE = catalogue.text("widget.template.hide", "en")
+# The settings reset(defaults=True) puts back: the controls of these names.
+SETTINGS = ("mode", "temperature", "top_p", "repetition_penalty", "random_seed", "max_new_tokens", "show_template")
 
 
 class StopOnEvent(StoppingCriteria):
@@ -74,13 +73,10 @@ class StopOnEvent(StoppingCriteria):
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
-def published_defaults(model) -> dict:
-    """The model's own sampling settings from its ``generation_config`` (Qwen2.5-Instruct: 0.7, 0.8, 20, 1.05-1.1)."""
-    config = model.generation_config
-    return {"temperature": getattr(config, "temperature", None) or 0.7,
-            "top_p": getattr(config, "top_p", None) or 0.8,
-            "top_k": getattr(config, "top_k", None) or 20,
-            "repetition_penalty": getattr(config, "repetition_penalty", None) or 1.1}
+def _scrolling(inner_html: str, height_px: int, css_class: str = "") -> str:
+    """``inner_html`` in a box that scrolls past ``height_px`` and keeps its newest (last) line in view."""
+    return (f'<div class="{css_class}" style="max-height:{height_px}px;overflow-y:auto;display:flex;'
+            f'flex-direction:column-reverse;line-height:1.45"><div>{inner_html}</div></div>')
 
 
 class ChatWidget:
@@ -88,22 +84,21 @@ class ChatWidget:
 
     The parts are ordinary ipywidgets you can also drive from code: ``input`` (the text box; Enter sends),
     ``send_button``, ``stop_button``, ``reset_button``, ``system`` (the system prompt), ``mode`` (sampling or
-    greedy), ``temperature``, ``top_p``, ``repetition_penalty``, ``seed`` (empty: a new sample on every Send),
-    ``max_new_tokens``, ``show_template``, and the read-only ``conversation``, ``status`` and ``template``.
+    greedy), ``temperature``, ``top_p``, ``repetition_penalty``, ``random_seed`` (empty: a new sample on every
+    Send), ``max_new_tokens``, ``show_template``, and the read-only ``conversation``, ``status`` and ``template``.
     ``messages`` is the conversation as the model sees it, ``status_text`` the last status line,
     ``last_generation`` the ids of the last reply (a :class:`helpers.chat.Generation`), ``last_reuse`` how many
-    prompt tokens the kept key/value cache saved, ``last_seed`` the seed of the last sampled reply.
+    prompt tokens the kept key/value cache saved, ``last_random_seed`` the random seed of the last sampled reply.
 
-    Problems (an empty message, a conversation too long for the context, a seed that is not a number, an error
-    while generating) are shown in the status line, never raised.
+    Problems (an empty message, a conversation too long for the context, a random seed that is not a number, an
+    error while generating) are shown in the status line, never raised.
 
     ``language`` (``"en"``, ``"zh"``) picks the language of its labels and status line; by default the notebook's
     (:func:`helpers.catalogue.language`), fixed when the widget is created.
     """
 
     def __init__(self, model, tokenizer, system_prompt: str = SEED_SYSTEM_PROMPT, max_new_tokens: int = 512,
-                 context_length: int | None = None, mode: str = "sampling", reuse_cache: bool = True,
-                 language: str | None = None):
+                 context_length: int | None = None, mode: str = "sampling", language: str | None = None):
         self.language = catalogue.language() if language is None else language
         catalogue.messages(self.language)  # an unknown language fails here, with the languages there are
         self.model, self.tokenizer = model, tokenizer
@@ -112,19 +107,23 @@ class ChatWidget:
         self.status_text = ""
         self.last_generation: Generation | None = None
         self.last_reuse: Reuse | None = None
-        self.last_seed: int | None = None
-        self.kv_cache = ConversationCache(model) if reuse_cache else None
+        self.last_random_seed: int | None = None
+        self.kv_cache = ConversationCache(model)  # kept between turns: each turn reads only its new tokens
         self._stop_event = threading.Event()
         self._busy = False
         self._thread: threading.Thread | None = None
         self._template_drawn = 0.0
 
-        published = published_defaults(model)
-        self.defaults = {"mode": mode, "temperature": published["temperature"], "top_p": published["top_p"],
-                         "repetition_penalty": published["repetition_penalty"], "seed": "",
-                         "max_new_tokens": max_new_tokens, "show_template": False}
+        # the model's own sampling settings (generation_config.json; Qwen2.5-Instruct: 0.7, 0.8, 20, 1.05-1.1)
+        published = {name: getattr(model.generation_config, name, None) or fallback for name, fallback
+                     in (("temperature", 0.7), ("top_p", 0.8), ("top_k", 20), ("repetition_penalty", 1.1))}
         self.top_k = published["top_k"]
         wide = {"description_width": "initial"}
+
+        def slider(kind, name: str, value, low, high, step):
+            return kind(value=value, min=low, max=high, step=step, description=name, style=wide).add_class(
+                "qcw-" + name.replace("_", "-"))
+
         self.conversation = widgets.HTML().add_class("qcw-conversation")
         self.input = widgets.Text(placeholder=self.text("widget.placeholder"),
                                   layout=widgets.Layout(flex="1 1 auto", width="auto")).add_class("qcw-input")
@@ -142,18 +141,14 @@ class ChatWidget:
         self.mode = widgets.ToggleButtons(options=[(self.text(f"widget.mode.{name}"), name)
                                                    for name in ("sampling", "greedy")], value=mode,
                                           description=self.text("widget.decoding"), style=wide).add_class("qcw-mode")
-        self.temperature = widgets.FloatSlider(value=published["temperature"], min=0.05, max=2.0, step=0.05,
-                                               description="temperature", style=wide).add_class("qcw-temperature")
-        self.top_p = widgets.FloatSlider(value=published["top_p"], min=0.05, max=1.0, step=0.05,
-                                         description="top_p", style=wide).add_class("qcw-top-p")
-        self.repetition_penalty = widgets.FloatSlider(
-            value=published["repetition_penalty"], min=1.0, max=1.5, step=0.01, description="repetition_penalty",
-            style=wide).add_class("qcw-repetition-penalty")
-        self.seed = widgets.Text(value="", placeholder=self.text("widget.seed_placeholder"),
-                                 description=self.text("widget.seed"), style=wide,
-                                 layout=widgets.Layout(width="220px")).add_class("qcw-seed")
-        self.max_new_tokens = widgets.IntSlider(value=max_new_tokens, min=1, max=2048, description="max_new_tokens",
-                                                style=wide).add_class("qcw-max-new-tokens")
+        self.temperature = slider(widgets.FloatSlider, "temperature", published["temperature"], 0.05, 2.0, 0.05)
+        self.top_p = slider(widgets.FloatSlider, "top_p", published["top_p"], 0.05, 1.0, 0.05)
+        self.repetition_penalty = slider(widgets.FloatSlider, "repetition_penalty", published["repetition_penalty"],
+                                         1.0, 1.5, 0.01)
+        self.max_new_tokens = slider(widgets.IntSlider, "max_new_tokens", max_new_tokens, 1, 2048, 1)
+        self.random_seed = widgets.Text(value="", placeholder=self.text("widget.random_seed_placeholder"),
+                                        description=self.text("widget.random_seed"), style=wide,
+                                        layout=widgets.Layout(width="260px")).add_class("qcw-random-seed")
         self.show_template = widgets.ToggleButton(value=False, description=self.text("widget.template.show"),
                                                   icon="code",
                                                   layout=widgets.Layout(width="240px")).add_class("qcw-show-template")
@@ -173,13 +168,23 @@ class ChatWidget:
             self.system,
             widgets.HBox([self.mode, self.max_new_tokens]),
             widgets.HBox([self.temperature, self.top_p]),
-            widgets.HBox([self.repetition_penalty, self.seed]),
+            widgets.HBox([self.repetition_penalty, self.random_seed]),
             self.show_template,
             self.template,
         ], layout=widgets.Layout(border="1px solid #ddd", padding="6px")).add_class("qcw-chat")
+        self.defaults = {name: getattr(self, name).value for name in SETTINGS}
         self._enable_sampling_controls()
         self._refresh()
         self._say(self.text("widget.status.ready", settings=self.settings_summary()))
+
+    # The names notebook 20 used before the random seed was called so; kept until its code reads random_seed.
+    @property
+    def seed(self) -> widgets.Text:
+        return self.random_seed
+
+    @property
+    def last_seed(self) -> int | None:
+        return self.last_random_seed
 
     # -- what a notebook shows -------------------------------------------------------------------------------
 
@@ -212,11 +217,11 @@ class ChatWidget:
         if self.mode.value == "greedy":
             decoding = self.text("widget.settings.greedy")
         else:
-            seed = self.seed.value.strip()
+            typed = self.random_seed.value.strip()
             decoding = self.text("widget.settings.sampling", temperature=self.temperature.value,
                                  top_p=self.top_p.value, top_k=self.top_k,
-                                 seed=self.text("widget.settings.seed", seed=seed) if seed
-                                 else self.text("widget.settings.new_seed"))
+                                 random_seed=self.text("widget.settings.random_seed", random_seed=typed) if typed
+                                 else self.text("widget.settings.new_random_seed"))
         return self.text("widget.settings.summary", decoding=decoding,
                          repetition_penalty=self.repetition_penalty.value, max_new_tokens=self.max_new_tokens.value)
 
@@ -235,7 +240,7 @@ class ChatWidget:
         if not text.strip():
             return self._say(self.text("widget.status.empty"), "warning")
         try:
-            settings, seed = self._settings()
+            settings, random_seed = self._settings()
         except ValueError as exc:
             return self._say(str(exc), "error")
         messages = self.messages + [{"role": "user", "content": text}]
@@ -255,8 +260,8 @@ class ChatWidget:
         self._set_busy(True)
         self._say(self.text("widget.status.generating"))
         if wait:
-            return self._stream(inputs, settings, seed)
-        self._thread = threading.Thread(target=self._stream, args=(inputs, settings, seed), daemon=True)
+            return self._stream(inputs, settings, random_seed)
+        self._thread = threading.Thread(target=self._stream, args=(inputs, settings, random_seed), daemon=True)
         self._thread.start()
         return None
 
@@ -279,18 +284,13 @@ class ChatWidget:
             self._stop_event.set()
             self.join(timeout=60)
         if defaults:
-            self.restore_defaults()
+            for name, value in self.defaults.items():
+                getattr(self, name).value = value
         self.turns = []
         self.last_generation = self.last_reuse = None
-        if self.kv_cache is not None:
-            self.kv_cache.reset()
+        self.kv_cache.reset()
         self._refresh()
         self._say(self.text("widget.status.new_conversation", settings=self.settings_summary()))
-
-    def restore_defaults(self) -> None:
-        """Put every decoding setting (and the template toggle) back to the widget's defaults."""
-        for name, value in self.defaults.items():
-            getattr(self, name).value = value
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for a reply started by ``send()`` (or the Send button) to finish; True if none is running now."""
@@ -301,26 +301,26 @@ class ChatWidget:
     # -- generation ----------------------------------------------------------------------------------------------
 
     def _settings(self) -> tuple[dict, int | None]:
-        """``generate``'s keyword arguments from the controls, and the seed to sample with (None when greedy).
+        """``generate``'s keyword arguments from the controls, and the random seed to sample with (None when greedy).
 
-        A seed typed into the box makes every Send draw the same sample; an empty box draws a fresh seed.
+        A number typed into the random seed box makes every Send draw the same sample; an empty box draws a fresh one.
         """
         settings = {"max_new_tokens": self.max_new_tokens.value,
                     "repetition_penalty": self.repetition_penalty.value}
         if self.mode.value == "greedy":
             return {**settings, "do_sample": False}, None
-        typed = self.seed.value.strip()
+        typed = self.random_seed.value.strip()
         if typed:
             try:
-                seed = int(typed)
+                random_seed = int(typed)
             except ValueError:
-                raise ValueError(self.text("widget.status.bad_seed", typed=repr(typed))) from None
+                raise ValueError(self.text("widget.status.bad_random_seed", typed=repr(typed))) from None
         else:
-            seed = random.SystemRandom().randrange(2**31)
+            random_seed = random.SystemRandom().randrange(2**31)
         return {**settings, "do_sample": True, "temperature": self.temperature.value, "top_p": self.top_p.value,
-                "top_k": self.top_k}, seed
+                "top_k": self.top_k}, random_seed
 
-    def _stream(self, inputs, settings: dict, seed: int | None) -> str | None:
+    def _stream(self, inputs, settings: dict, random_seed: int | None) -> str | None:
         """Run ``generate`` in a thread and add each streamed piece of text to the last (assistant) turn.
 
         Returns the reply, or None when there is none (an error, or Stop before the first piece of text).
@@ -332,15 +332,12 @@ class ChatWidget:
         def generate():
             nonlocal reuse
             try:
-                extra = {}
-                if self.kv_cache is not None:  # keep the conversation's key/value cache: read only new tokens
-                    reuse = self.kv_cache.prepare(inputs.input_ids)
-                    extra = {"cache": self.kv_cache.cache}
-                if seed is not None:
-                    torch.manual_seed(seed)
+                reuse = self.kv_cache.prepare(inputs.input_ids)
+                if random_seed is not None:
+                    torch.manual_seed(random_seed)
                 with torch.no_grad():
                     outcome["ids"] = self.model.generate(
-                        **inputs, streamer=streamer, **settings, **extra,
+                        **inputs, streamer=streamer, **settings, cache=self.kv_cache.cache,
                         stopping_criteria=StoppingCriteriaList([StopOnEvent(self._stop_event)]))
             except Exception as exc:  # shown in the widget by _finish
                 outcome["error"] = exc
@@ -361,18 +358,18 @@ class ChatWidget:
             worker.join()
         except Exception as exc:
             outcome.setdefault("error", exc)
-        if self.kv_cache is not None:
-            if "ids" in outcome:
-                self.kv_cache.update(outcome["ids"])
-            else:
-                self.kv_cache.reset()  # an error mid-way: the cache may hold positions nobody recorded
+        if "ids" in outcome:
+            self.kv_cache.update(outcome["ids"])
+        else:
+            self.kv_cache.reset()  # an error mid-way: the cache may hold positions nobody recorded
         try:
-            return self._finish(inputs, outcome, user, reply, time.perf_counter() - started, first, reuse, seed)
+            return self._finish(inputs, outcome, user, reply, time.perf_counter() - started, first, reuse,
+                                random_seed)
         finally:
             self._set_busy(False)  # whatever happened, Send works again
 
     def _finish(self, inputs, outcome: dict, user: dict, reply: dict, seconds: float, first: float | None,
-                reuse: Reuse | None, seed: int | None) -> str | None:
+                reuse: Reuse | None, random_seed: int | None) -> str | None:
         stopped, error = self._stop_event.is_set(), outcome.get("error")
         usable = error is None and bool(reply["content"])
         if not usable:
@@ -382,11 +379,10 @@ class ChatWidget:
         if error is not None:
             self._say(self.text("widget.status.failed", error=f"{type(error).__name__}: {error}"), "error")
         elif "ids" in outcome:
-            eos = self.model.generation_config.eos_token_id
             self.last_generation = Generation(
                 prompt_ids=inputs.input_ids[0].tolist(), full_ids=outcome["ids"][0].tolist(), seconds=seconds,
-                eos_ids=list(eos) if isinstance(eos, (list, tuple)) else [eos])
-            self.last_reuse, self.last_seed = reuse, seed
+                eos_ids=end_of_turn_ids(self.model))
+            self.last_reuse, self.last_random_seed = reuse, random_seed
             count = len(self.last_generation.new_ids)
             tokens = self.text("widget.tokens.one" if count == 1 else "widget.tokens.many", count=count)
             ended = self.text("widget.ended." + ("stop" if stopped else
@@ -396,13 +392,13 @@ class ChatWidget:
             prompt = len(self.last_generation.prompt_ids)
             read = (self.text("widget.read", computed=reuse.computed, prompt=prompt, reused=reuse.reused)
                     if reuse is not None and reuse.reused else "")
-            how = self.text("widget.how.greedy") if seed is None else self.text("widget.how.sampled", seed=seed)
+            how = (self.text("widget.how.greedy") if random_seed is None
+                   else self.text("widget.how.sampled", random_seed=random_seed))
             if not reply["content"]:
                 self._say(self.text("widget.status.no_text", tokens=tokens, ended=ended), "warning")
             else:
                 self._say(self.text("widget.status.stopped" if stopped else "widget.status.done", tokens=tokens,
                                     timing=timing, ended=ended, how=how, read=read))
-        self._set_busy(False)
         self._refresh()
         return reply["content"] if usable else None
 
@@ -419,7 +415,7 @@ class ChatWidget:
 
     def _enable_sampling_controls(self) -> None:
         greedy = self.mode.value == "greedy"
-        self.temperature.disabled = self.top_p.disabled = self.seed.disabled = greedy
+        self.temperature.disabled = self.top_p.disabled = self.random_seed.disabled = greedy
 
     def _say(self, text: str, kind: str = "info") -> None:
         """Show ``text`` in the status line (and keep it in ``status_text``)."""
@@ -441,10 +437,7 @@ class ChatWidget:
                 f'{html.escape(message["content"])}</div>{cursor}</div>')
         if not self.turns:
             turns.append(f'<div style="color:#999;margin:6px 0">{html.escape(self.text("widget.no_messages"))}</div>')
-        # column-reverse keeps the newest turn in view when the conversation is taller than the box
-        return ('<div style="max-height:360px;overflow-y:auto;display:flex;flex-direction:column-reverse;'
-                'line-height:1.45">'
-                f'<div>{"".join(turns)}</div></div>')
+        return _scrolling("".join(turns), CONVERSATION_HEIGHT_PX)
 
     def _draw_template(self) -> None:
         """The chat template of the conversation as it is now (a streaming reply included), with its token count."""
@@ -453,14 +446,12 @@ class ChatWidget:
             self.template.value = f"<i>{html.escape(self.text('widget.template.empty'))}</i>"
             return
         count = self.token_count()
-        # the same column-reverse trick as the conversation: the panel scrolls, and its newest text stays in view
         self.template.value = (
             '<div class="qcw-template-count" style="line-height:1.45">'
             + self.text("widget.template.count", count=count, context_length=self.context_length,
                         share=count / self.context_length) + "</div>"
-            f'<div class="qcw-template-text" style="max-height:{TEMPLATE_HEIGHT_PX}px;overflow-y:auto;'
-            'display:flex;flex-direction:column-reverse">'
-            f"<div>{highlight_template(self._template_text())._repr_html_()}</div></div>")
+            + _scrolling(highlight_template(self._template_text())._repr_html_(), TEMPLATE_HEIGHT_PX,
+                         "qcw-template-text"))
 
     def _refresh(self) -> None:
         """Redraw the conversation and, when it is switched on, the chat template with its token count."""

@@ -61,6 +61,13 @@ class Generation:
         return "end of turn" if self.new_ids and self.new_ids[-1] in self.eos_ids else "max_new_tokens"
 
 
+def end_of_turn_ids(model) -> list[int]:
+    """The ids that end the model's turn, as a list: ``generation_config.eos_token_id`` may be one id or a list
+    (Qwen2.5-Instruct: ``[151645, 151643]``, ``<|im_end|>`` and ``<|endoftext|>``)."""
+    eos = model.generation_config.eos_token_id
+    return list(eos) if isinstance(eos, (list, tuple)) else [eos]
+
+
 def generate(model, tokenizer, messages, max_new_tokens: int = 256, **generate_kwargs) -> Generation:
     """Stage 6: run ``model.generate`` on the messages (greedy unless told otherwise) and time it.
 
@@ -80,9 +87,8 @@ def generate(model, tokenizer, messages, max_new_tokens: int = 256, **generate_k
     with torch.no_grad():
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, **settings)
     seconds = time.perf_counter() - started
-    eos = model.generation_config.eos_token_id
     return Generation(prompt_ids=inputs.input_ids[0].tolist(), full_ids=output[0].tolist(), seconds=seconds,
-                      eos_ids=list(eos) if isinstance(eos, (list, tuple)) else [eos])
+                      eos_ids=end_of_turn_ids(model))
 
 
 def chat(messages, model, tokenizer, max_new_tokens: int = 256, **generate_kwargs) -> str:

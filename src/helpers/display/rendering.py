@@ -26,7 +26,7 @@ class HighlightedText:
 
     def _repr_html_(self) -> str:
         parts, after_start = [], False
-        for piece in re.split(r"(<\|[a-z_]+\|>)", self.text):
+        for piece in re.split(f"({CONTROL_TOKEN.pattern})", self.text):
             if CONTROL_TOKEN.fullmatch(piece):
                 colour = CONTROL_COLOURS.get(piece, "#455a64")
                 parts.append(f'<span style="color:#fff;background:{colour};border-radius:3px;padding:0 3px">'
@@ -48,8 +48,3 @@ def highlight_template(text: str) -> HighlightedText:
         raise TypeError(f"highlight_template expects the rendered text (a str), got {type(text).__name__}; "
                         "call apply_chat_template(..., tokenize=False)")
     return HighlightedText(text)
-
-
-def control_tokens(text: str) -> list[str]:
-    """The control tokens in ``text``, in order."""
-    return CONTROL_TOKEN.findall(text)

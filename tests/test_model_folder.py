@@ -1,3 +1,5 @@
+"""The model folder (helpers.model.folder): built once under a lock, atomically, and checked against its manifest."""
+
 import contextlib
 import json
 import os
