@@ -6,8 +6,10 @@ from types import SimpleNamespace
 import pytest
 
 from helpers import WorkbookError, seed_messages
+from helpers.catalogue import text
 from helpers.chat.generation import build_inputs, chat, check_int, generate
-from helpers.chat.conversation import (CALL_FIX, WIDGET_FIX, check_fits_context, context_length, context_problem)
+from helpers.chat.conversation import (ConversationTooLong, call_fix, check_fits_context, context_length,
+                                       context_problem, widget_fix)
 from helpers.errors import ArgumentError, PromptTooLong
 
 LONG_MESSAGE = [{"role": "user", "content": " ".join(["word"] * 40_000)}]  # about 40,000 tokens
@@ -29,7 +31,7 @@ def test_context_problem_names_both_counts_the_limit_and_the_fix():
     assert context_problem(100, 28, 128) is None
     message = context_problem(40_029, 256, 32_768)
     assert "40,029 tokens" in message and "max_new_tokens is 256" in message and "32,768 tokens" in message
-    assert message.endswith(CALL_FIX)
+    assert message.endswith(call_fix())
     with pytest.raises(PromptTooLong, match="1,000 tokens") as caught:
         check_fits_context(1_000, 1, 1_000)
     assert isinstance(caught.value, WorkbookError) and isinstance(caught.value, ValueError)
@@ -93,7 +95,8 @@ def test_the_widget_shows_the_same_message(packaged_tokenizer):
     assert widget.send("Give me a short introduction to large language model.", wait=True) is None
     prompt_tokens = build_inputs(widget.messages + [{"role": "user", "content": "Give me a short introduction to "
                                                      "large language model."}], packaged_tokenizer).input_ids.shape[1]
-    assert widget.status_text == context_problem(prompt_tokens, 40, 64, WIDGET_FIX)
+    assert widget.status_text == context_problem(prompt_tokens, 40, 64, widget_fix("en"))
+    assert widget.reset_button.description in widget.status_text  # the fix names the button as the widget labels it
 
 
 def test_the_real_model_refuses_a_40000_word_message_at_once(packaged_model, packaged_tokenizer):
@@ -106,17 +109,23 @@ def test_the_real_model_refuses_a_40000_word_message_at_once(packaged_model, pac
 # -- the notebook's language: the same numbers and fix in Chinese (helpers.catalogue) ----------------------------
 
 def test_in_chinese_the_context_message_keeps_the_numbers_and_the_fix(monkeypatch):
-    from helpers.chat.conversation import call_fix, widget_fix
-
     monkeypatch.setenv("WORKBOOK_LANG", "zh")
     message = context_problem(40_029, 256, 32_768)
     assert "40,029 个词元" in message and "max_new_tokens 是 256" in message and "32,768 个词元" in message
-    assert message.endswith(call_fix()) and "trim_to_fit()" in call_fix() and call_fix() != CALL_FIX
-    assert context_problem(40_029, 256, 32_768, widget_fix()).endswith(widget_fix()) and widget_fix() != WIDGET_FIX
+    assert message.endswith(call_fix()) and call_fix() == call_fix("zh") != call_fix("en")
+    assert context_problem(40_029, 256, 32_768, widget_fix()).endswith(widget_fix())
     with pytest.raises(PromptTooLong, match="1,000 个词元"):
         check_fits_context(1_000, 1, 1_000)
-    monkeypatch.setenv("WORKBOOK_LANG", "en")
-    assert call_fix() == CALL_FIX and widget_fix() == WIDGET_FIX
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_fixes_name_what_the_learner_can_use(lang):
+    """The widget's fix names its own Reset button, as the widget labels it; a call's fix names notebook 14's
+    trim_to_fit() and the max_new_tokens argument. In Chinese both are Chinese."""
+    assert text("widget.reset", lang) in widget_fix(lang) and "max_new_tokens" in widget_fix(lang)
+    assert "trim_to_fit()" in call_fix(lang) and "max_new_tokens" in call_fix(lang)
+    chinese = [any("\u4e00" <= ch <= "\u9fff" for ch in fix) for fix in (widget_fix(lang), call_fix(lang))]
+    assert chinese == [lang == "zh"] * 2
 
 
 @pytest.mark.parametrize("value, fix", [("10", "max_new_tokens=10"), (10.0, "max_new_tokens=10"), (0, "1")])
@@ -129,9 +138,10 @@ def test_in_chinese_a_bad_max_new_tokens_is_named_with_its_fix(packaged_tokenize
     assert any("\u4e00" <= character <= "\u9fff" for character in message), message
 
 
-def test_in_chinese_a_conversation_that_cannot_be_trimmed_says_what_to_do(packaged_tokenizer, monkeypatch):
-    from helpers.chat.conversation import ConversationTooLong, trim_to_fit
-
+def test_in_chinese_a_conversation_that_cannot_be_trimmed_says_what_to_do(monkeypatch):
     monkeypatch.setenv("WORKBOOK_LANG", "zh")
-    with pytest.raises(ConversationTooLong, match="超过了允许的 10 个：请缩短这条消息"):
-        trim_to_fit(seed_messages(), packaged_tokenizer, 10)
+    chinese = str(ConversationTooLong(39, 10))
+    assert "39 个词元" in chinese and "允许的 10 个" in chinese and "缩短这条消息" in chinese
+    monkeypatch.setenv("WORKBOOK_LANG", "en")
+    english = str(ConversationTooLong(39, 10))
+    assert "needs 39 tokens" in english and "the 10 allowed" in english and "shorten it" in english

@@ -1,4 +1,7 @@
-"""A conversation of several turns: counting its tokens against the context, and trimming it to fit."""
+"""A conversation of several turns: counting its tokens against the context, and what to say when it does not fit.
+
+Notebook 14 writes the trimming itself on its page; this module counts the tokens and words the errors.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,9 @@ from helpers.chat.messages import validate_messages
 
 def count_tokens(messages, tokenizer, add_generation_prompt: bool = True) -> int:
     """How many tokens the rendered conversation takes (what the model must read before it can answer)."""
-    text = tokenizer.apply_chat_template(validate_messages(messages), tokenize=False,
-                                         add_generation_prompt=add_generation_prompt)
-    return len(tokenizer(text)["input_ids"])
+    rendered = tokenizer.apply_chat_template(validate_messages(messages), tokenize=False,
+                                             add_generation_prompt=add_generation_prompt)
+    return len(tokenizer(rendered)["input_ids"])
 
 
 def budget_table(history: list[list[dict]], tokenizer, context_length: int, reserve: int = 512) -> pd.DataFrame:
@@ -28,34 +31,18 @@ def budget_table(history: list[list[dict]], tokenizer, context_length: int, rese
 
 
 class ConversationTooLong(ValueError):
-    """Even the system message and the newest user message alone do not fit."""
+    """Even the system message and the newest message alone need more than ``max_tokens``: nothing is left to drop.
 
-
-def trim_to_fit(messages, tokenizer, max_tokens: int) -> tuple[list[dict], list[dict]]:
-    """Drop the oldest turns (never the system message or the newest message) until the prompt fits ``max_tokens``.
-
-    Returns ``(kept, dropped)``. Raises :class:`ConversationTooLong` when even the minimum does not fit, with the
-    numbers, so the caller can tell the user to shorten the message or start a new chat.
+    Notebook 14's ``trim_to_fit`` raises it. The message, in the notebook's language, gives both numbers and what to
+    do about it.
     """
-    messages = list(validate_messages(messages))
-    system = [m for m in messages[:1] if m["role"] == "system"]
-    rest = messages[len(system):]
-    dropped = []
-    while count_tokens(system + rest, tokenizer) > max_tokens:
-        if len(rest) <= 1:
-            need = count_tokens(system + rest, tokenizer)
-            raise ConversationTooLong(text("error.context.newest_too_long", need=need, max_tokens=max_tokens))
-        dropped.append(rest.pop(0))
-    return system + rest, dropped
+
+    def __init__(self, need: int, max_tokens: int):
+        super().__init__(text("error.context.newest_too_long", need=need, max_tokens=max_tokens))
+        self.need, self.max_tokens = need, max_tokens
 
 
 # -- does a prompt fit the context? (one check for the pipeline functions and the chat widget) ------------------
-
-# What the widget tells the learner to do, and what a function call's caller can do: in the notebook's language
-# from widget_fix() and call_fix(); the English texts stay importable as constants.
-WIDGET_FIX = text("error.context.fix_widget", "en")
-CALL_FIX = text("error.context.fix_call", "en")
-
 
 def widget_fix(lang: str | None = None) -> str:
     """What the chat widget tells the learner to do about a conversation too long for the context."""

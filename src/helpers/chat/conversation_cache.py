@@ -95,9 +95,6 @@ class ConversationCache:
         held = self.cache.get_seq_length() if self.cache is not None else 0
         self.ids = output_ids[0][:held].tolist()
 
-    def __len__(self) -> int:
-        return len(self.ids)
-
 
 class FirstTokenTimer:
     """A ``StoppingCriteria`` that only records when ``generate`` first calls it: right after the first new token.
@@ -119,9 +116,8 @@ class FirstTokenTimer:
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
-def time_turns(model, tokenizer, questions: list[str], keep_cache: bool, max_new_tokens: int = 32,
-               system_prompt: str | None = None, **generate_kwargs) -> list[dict]:
-    """Ask ``questions`` one turn after another (greedy unless told otherwise) and time each turn's first token.
+def time_turns(model, tokenizer, questions: list[str], keep_cache: bool, max_new_tokens: int = 32) -> list[dict]:
+    """Ask ``questions`` one greedy turn after another, after the seed's system prompt; time each turn's first token.
 
     Returns one dict per turn: ``turn``, ``prompt tokens``, ``read`` (the prompt tokens the model computed),
     ``first token s``, ``new_ids``. With ``keep_cache`` a :class:`ConversationCache` carries the key/value cache from
@@ -135,7 +131,7 @@ def time_turns(model, tokenizer, questions: list[str], keep_cache: bool, max_new
     from helpers.chat.generation import GREEDY, build_inputs
     from helpers.seed import SEED_SYSTEM_PROMPT
 
-    messages = [{"role": "system", "content": SEED_SYSTEM_PROMPT if system_prompt is None else system_prompt}]
+    messages = [{"role": "system", "content": SEED_SYSTEM_PROMPT}]
     kept = ConversationCache(model)
     rows = []
     for turn, question in enumerate(questions, start=1):
@@ -149,8 +145,8 @@ def time_turns(model, tokenizer, questions: list[str], keep_cache: bool, max_new
         timer = FirstTokenTimer()
         started = time.perf_counter()
         with torch.no_grad():
-            output = model.generate(**inputs, max_new_tokens=max_new_tokens, **{**GREEDY, **generate_kwargs},
-                                    **extra, stopping_criteria=StoppingCriteriaList([timer]))
+            output = model.generate(**inputs, max_new_tokens=max_new_tokens, **GREEDY, **extra,
+                                    stopping_criteria=StoppingCriteriaList([timer]))
         if keep_cache:
             kept.update(output)
         new_ids = output[0, prompt:].tolist()

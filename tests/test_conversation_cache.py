@@ -53,7 +53,7 @@ def generate_turns(model, tokenizer, keep: bool, max_new_tokens: int = 24):
         if keep:
             kept.update(out.sequences)
             # the cache holds the prompt and the reply, all but the last token (generate never fed it back)
-            assert len(kept) == kept.cache.get_seq_length() == out.sequences.shape[1] - 1
+            assert len(kept.ids) == kept.cache.get_seq_length() == out.sequences.shape[1] - 1
         new_ids = out.sequences[0, inputs.input_ids.shape[1]:].tolist()
         messages.append({"role": "assistant", "content": tokenizer.decode(new_ids, skip_special_tokens=True)})
         turns.append((new_ids, out.scores[0][0].float(), reuse))
@@ -77,12 +77,12 @@ def test_prepare_crops_the_cache_to_the_shared_prefix(packaged_model, packaged_t
     with torch.no_grad():
         out = packaged_model.generate(**inputs, cache=kept.cache, max_new_tokens=6, **GREEDY)
     kept.update(out)
-    assert len(kept) == 39 + 6 - 1
+    assert len(kept.ids) == 39 + 6 - 1
     # a different system prompt changes the prompt from position 5 on: only "<|im_start|>system\n" is shared
     other = build_inputs([{"role": "system", "content": "Answer briefly."}, seed_messages()[1]], packaged_tokenizer)
     shared = common_prefix_length(kept.ids, other.input_ids[0].tolist())
     reuse = kept.prepare(other.input_ids)
-    assert reuse.reused == shared == kept.cache.get_seq_length() == len(kept) and 0 < shared < 10
+    assert reuse.reused == shared == kept.cache.get_seq_length() == len(kept.ids) and 0 < shared < 10
     # the same prompt again: everything but its last token comes from the cache
     again = ConversationCache(packaged_model)
     again.prepare(inputs.input_ids)
