@@ -11,7 +11,7 @@ from __future__ import annotations
 SLOWEST = (
     "tests/test_browser.py", "30_why_is_decoding_slow", "40_the_same_messages_over_http",
     "14_multi_turn_and_streaming", "13_batching_and_padding", "09_the_whole_pipeline", "10_inside_generate",
-    "20_chat_widget", "90_solutions", "12_sampling", "11_kv_cache", "tests/test_session.py", "tests/test_perf.py",
+    "20_chat_widget", "90_solutions", "12_sampling", "11_kv_cache", "tests/test_conversation_cache.py", "tests/test_perf.py",
     "tests/test_serving.py", "06_generate", "07_slicing", "08_decoding", "15_same_model_other_words",
 )
 

@@ -177,15 +177,6 @@ class ChatWidget:
         self._refresh()
         self._say(self.text("widget.status.ready", settings=self.settings_summary()))
 
-    # The names notebook 20 used before the random seed was called so; kept until its code reads random_seed.
-    @property
-    def seed(self) -> widgets.Text:
-        return self.random_seed
-
-    @property
-    def last_seed(self) -> int | None:
-        return self.last_random_seed
-
     # -- what a notebook shows -------------------------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs):
