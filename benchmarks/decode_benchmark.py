@@ -19,15 +19,21 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import sys
-import time
 from dataclasses import asdict
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-from helpers import SEED_PROMPT_IDS, fast_by_default
-from helpers import numerics, perf
-from helpers.chat.conversation_cache import common_prefix_length
+if __package__ in (None, ""):  # run as a script: import benchmarks and tools from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.formats import FORMATS, FormatResult, available_formats, benchmark_format_in_subprocess  # noqa: E402
+from helpers import SEED_PROMPT_IDS, fast_by_default, numerics, perf  # noqa: E402
+from helpers.chat.conversation_cache import common_prefix_length  # noqa: E402
+from helpers.model.formats import FAST_FORMAT  # noqa: E402
+from tools.quiet import OtherLoad, wait_for_quiet  # noqa: E402
+
+GIGA = 1e9
 
 
 def _version(package: str) -> str:
@@ -48,25 +54,19 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def _children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_one(fmt: str, args) -> tuple[perf.FormatResult, float]:
+def run_one(fmt: str, args) -> tuple[FormatResult, float]:
     """One format in a fresh process; also returns how many cores other processes kept busy meanwhile."""
-    busy, children, started = perf.busy_cpu_seconds(), _children_cpu_seconds(), time.perf_counter()
-    result = perf.benchmark_format_in_subprocess(fmt, args.new_tokens, args.repeats, args.source,
-                                                 reply_tokens=args.reply_tokens, bandwidth_mb=args.bandwidth_mb)
-    wall = time.perf_counter() - started
-    other = (perf.busy_cpu_seconds() - busy) - (_children_cpu_seconds() - children)
-    return result, max(other, 0.0) / wall
+    load = OtherLoad()
+    result = benchmark_format_in_subprocess(fmt, args.new_tokens, args.repeats, args.source,
+                                            reply_tokens=args.reply_tokens, bandwidth_mb=args.bandwidth_mb)
+    return result, load.cores()
 
 
-def _ceiling(r: perf.FormatResult, bandwidth: float) -> tuple[float, float]:
-    """(bandwidth, ceiling tokens/s) for one format: the bandwidth its own process measured, else this process's."""
+def _ceiling(r: FormatResult, bandwidth: float) -> tuple[float, float]:
+    """(bandwidth, ceiling tokens/s) for one format: the bandwidth its own process measured, else this process's.
+    The ceiling is bandwidth / bytes read per token."""
     own = r.bandwidth_bytes_per_s if r.bandwidth_bytes_per_s > 0 else bandwidth  # NaN compares False
-    return own, perf.ceiling_tokens_per_second(own, r.bytes_per_token)
+    return own, own / r.bytes_per_token
 
 
 def _default_verdict(default: str, results: dict, bandwidth: float) -> str:
@@ -76,7 +76,7 @@ def _default_verdict(default: str, results: dict, bandwidth: float) -> str:
     if default not in ran:
         return f"workbook default ({default}, what load_model() gives): not measured in this run."
     r = ran[default]
-    share = perf.share_of_ceiling(r.tokens_per_second, _ceiling(r, bandwidth)[1])
+    share = r.tokens_per_second / _ceiling(r, bandwidth)[1]
     parts = [f"workbook default ({default}, what load_model() gives): {r.tokens_per_second:.1f} tok/s, "
              f"{share:.0%} of its ceiling"]
     if "float32" in ran:
@@ -89,8 +89,8 @@ def _default_verdict(default: str, results: dict, bandwidth: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--formats", default=",".join(perf.available_formats()),
-                        help=f"comma-separated, from {', '.join(perf.FORMATS)} (default: every available one)")
+    parser.add_argument("--formats", default=",".join(available_formats()),
+                        help=f"comma-separated, from {', '.join(FORMATS)} (default: every available one)")
     parser.add_argument("--new-tokens", type=int, default=128, help="new tokens per timed generation (default 128)")
     parser.add_argument("--repeats", type=int, default=3, help="timed generations per format; the median counts")
     parser.add_argument("--quick", action="store_true", help="32 new tokens, 1 run: a rough figure in a minute")
@@ -106,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.new_tokens, args.repeats = 32, 1
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in perf.FORMATS]
+    unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        parser.error(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(perf.FORMATS)}")
+        parser.error(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
 
     import torch
 
@@ -121,17 +121,17 @@ def main(argv: list[str] | None = None) -> int:
           f"median of {args.repeats} run(s) after a warm-up, each format in a fresh process", flush=True)
 
     if args.wait_for_quiet:
-        perf.wait_for_quiet(args.wait_for_quiet)
+        wait_for_quiet(args.wait_for_quiet)
     bandwidth = perf.measure_bandwidth(args.bandwidth_mb)
-    print(f"memory read bandwidth: {bandwidth / perf.GIGA:.1f} GB/s in this process (torch sum over "
+    print(f"memory read bandwidth: {bandwidth / GIGA:.1f} GB/s in this process (torch sum over "
           f"{args.bandwidth_mb} MB, best of 7).\nEach format's process measures it again after its timings ('bw' "
           f"column): on a virtual machine it can differ by a third between processes, so each ceiling uses its own "
           f"process's figure.\n", flush=True)
 
-    default = perf.FAST_FORMAT if fast_by_default() else "bfloat16"
+    default = FAST_FORMAT if fast_by_default() else "bfloat16"
     rows, results = [], {}
     for fmt in formats:
-        if args.wait_for_quiet and not perf.wait_for_quiet(args.wait_for_quiet):
+        if args.wait_for_quiet and not wait_for_quiet(args.wait_for_quiet):
             print(f"  (still busy after {args.wait_for_quiet:.0f} s of waiting)")
         print(f"  measuring {fmt} ...", end="", flush=True)
         result, other = run_one(fmt, args)
@@ -154,10 +154,10 @@ def main(argv: list[str] | None = None) -> int:
                 if base is not None and not base.error else "-")
         rows.append((fmt + (" (default)" if fmt == default else ""), f"{r.load_s:.1f}", f"{r.prefill_s:.2f}",
                      f"{r.tokens_per_second:.1f} ({', '.join(f'{t:.1f}' for t in r.runs_tokens_per_second)})",
-                     speedup, f"{r.peak_rss_bytes / perf.GIGA:.2f}", f"{r.rss_bytes / perf.GIGA:.2f}",
-                     f"{r.weight_bytes / perf.GIGA:.3f}", f"{r.bits_per_weight:.1f}",
-                     f"{r.bytes_per_token / perf.GIGA:.3f}", f"{own / perf.GIGA:.1f}", f"{ceiling:.1f}",
-                     f"{perf.share_of_ceiling(r.tokens_per_second, ceiling):.0%}", same, f"{other:.2f} cores"))
+                     speedup, f"{r.peak_rss_bytes / GIGA:.2f}", f"{r.rss_bytes / GIGA:.2f}",
+                     f"{r.weight_bytes / GIGA:.3f}", f"{r.bits_per_weight:.1f}",
+                     f"{r.bytes_per_token / GIGA:.3f}", f"{own / GIGA:.1f}", f"{ceiling:.1f}",
+                     f"{r.tokens_per_second / ceiling:.0%}", same, f"{other:.2f} cores"))
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())

@@ -32,6 +32,12 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: import tools from the repository root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tools.quiet import OtherLoad, wait_for_quiet  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -49,6 +55,10 @@ def interleaved_turns(model, tokenizer, reply_tokens: int) -> list[dict]:
 
     *whole*: ``generate(max_new_tokens=1)`` on the whole prompt, no cache (what every turn costs without the kept
     cache); *kept*: the turn itself, generated with the :class:`ConversationCache` of the turns before.
+
+    Not :func:`helpers.chat.conversation_cache.time_turns` (notebook 14's): that one times a whole conversation one
+    way, so the two ways of one turn would be a whole conversation apart (under another load, on replies that can
+    part), and it cannot start from another turn's messages and cache.
     """
     import torch
     from transformers import StoppingCriteriaList
@@ -88,9 +98,9 @@ def ttft_table(reply_tokens: int) -> None:
     model, tokenizer = load_model_and_tokenizer()
     print(f"model weights: {weights_format(model)}; torch threads: {torch.get_num_threads()}")
     interleaved_turns(model, tokenizer, reply_tokens=2)  # warm-up
-    busy, started = _busy_cpu_seconds(), time.perf_counter()
+    load = OtherLoad()
     rows = interleaved_turns(model, tokenizer, reply_tokens=reply_tokens)
-    other = _other_load(busy, started)
+    other = load.cores()
     print(f"\nTime to first token per turn (greedy, replies of up to {reply_tokens} tokens; both ways measured back "
           f"to back at each turn; other load {other:.2f} cores):\n")
     print("| turn | prompt tokens | whole prompt: read | TTFT | vs turn 1 | kept cache: read | TTFT | vs turn 1 |")
@@ -109,7 +119,7 @@ def prefill_one(fmt: str, lengths: list[int], repeats: int) -> dict:
     import torch
 
     from helpers import load_model, load_tokenizer
-    from helpers.perf import to_format
+    from helpers.model.formats import to_format
 
     tokenizer = load_tokenizer()
     model = load_model(fast=False) if fmt != "int4" else load_model()
@@ -131,8 +141,7 @@ def prefill_one(fmt: str, lengths: list[int], repeats: int) -> dict:
 
 
 def prefill_table(formats: list[str], lengths: list[int], repeats: int) -> None:
-    rows = []
-    busy, started = _busy_cpu_seconds(), time.perf_counter()
+    rows, load = [], OtherLoad()
     for fmt in formats:
         command = [sys.executable, __file__, "--prefill-format", fmt, "--repeats", str(repeats),
                    "--prefill-lengths", ",".join(map(str, lengths))]
@@ -141,7 +150,7 @@ def prefill_table(formats: list[str], lengths: list[int], repeats: int) -> None:
             print(f"{fmt}: failed\n{done.stderr[-2000:]}")
             continue
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    other = _other_load(busy, started, own_children=True)
+    other = load.cores()
     print(f"\nPrefill: one forward pass over the prompt, median of {repeats} after a warm-up, each format in a fresh "
           f"process (other load {other:.2f} cores):\n")
     header = " | ".join(f"{n} tokens | tok/s" for n in lengths)
@@ -150,24 +159,6 @@ def prefill_table(formats: list[str], lengths: list[int], repeats: int) -> None:
     for row in rows:
         cells = " | ".join(f"{row[str(n)]:.2f} s | {n / row[str(n)]:.0f}" for n in lengths)
         print(f"| {row['format']} | {cells} |")
-
-
-def _busy_cpu_seconds() -> float:
-    import psutil
-
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
-
-
-def _other_load(busy_before: float, started: float, own_children: bool = False) -> float:
-    """Cores that other processes kept busy since ``started`` (ours and, optionally, our children excluded)."""
-    import psutil
-
-    ours = psutil.Process().cpu_times()
-    own = ours.user + ours.system + (ours.children_user + ours.children_system if own_children else 0.0)
-    elapsed = time.perf_counter() - started
-    # our own CPU time since the start is not known exactly for the parent; subtract all of it (an upper bound)
-    return max(0.0, (_busy_cpu_seconds() - busy_before - own) / elapsed) if elapsed > 0 else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,11 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.prefill_format:
         print(json.dumps(prefill_one(args.prefill_format, lengths, args.repeats)))
         return 0
-    from helpers import perf
-    from helpers.perf import quiet_torchao
+    from helpers.model.formats import quiet_torchao
 
     quiet_torchao()
-    if args.wait_for_quiet and not perf.wait_for_quiet(args.wait_for_quiet):
+    if args.wait_for_quiet and not wait_for_quiet(args.wait_for_quiet):
         print(f"(the machine was still busy after {args.wait_for_quiet:.0f} s of waiting)")
     if not args.skip_ttft:
         ttft_table(args.reply_tokens)

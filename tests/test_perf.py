@@ -1,4 +1,4 @@
-"""helpers.perf: the bandwidth-ceiling arithmetic, the byte counts, and every weight format on the packaged model.
+"""helpers.perf: the byte counts, and every weight format on the packaged model (helpers.model.formats converts).
 
 No timing is asserted here: speed belongs in benchmarks/decode_benchmark.py's output.
 """
@@ -8,53 +8,37 @@ import math
 import pytest
 
 from helpers import SEED_PROMPT_IDS, perf
+from helpers.model import formats
+from helpers.perf import WeightBytes
 
 # --------------------------------------------------------------------------------------------------------------------
-# The arithmetic
+# Bytes read per token
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def test_bytes_per_token_reads_one_embedding_row():
-    assert perf.bytes_per_token(1000, 400, 100) == 604
-    assert perf.bytes_per_token(400, 400, 4) == 100  # a model that is all embedding reads one row
+def test_a_token_reads_one_embedding_row():
+    counted = WeightBytes(total=1000, embedding=400, embedding_rows=100, weights=250)
+    assert counted.per_token == 604  # 600 bytes of other weights + one 4-byte row
+    assert WeightBytes(total=400, embedding=400, embedding_rows=4, weights=100).per_token == 100  # all embedding
+    assert counted.bits_per_weight == 32.0
 
 
-def test_bytes_per_token_tied_head_reads_the_whole_table():
-    assert perf.bytes_per_token(1000, 400, 100, tied=True) == 1000
-
-
-@pytest.mark.parametrize("args", [(-1, 0, 1), (10, -1, 1), (10, 5, 0), (10, 11, 1)])
-def test_bytes_per_token_rejects_impossible_counts(args):
-    with pytest.raises(ValueError):
-        perf.bytes_per_token(*args)
-
-
-def test_ceiling_and_share():
-    assert perf.ceiling_tokens_per_second(32e9, 2e9) == 16.0
-    assert perf.share_of_ceiling(8.0, 16.0) == 0.5
-    assert perf.effective_bandwidth(8.0, 2e9) == 16e9
-    assert perf.bits_per_weight(1000, 2000) == 4.0
-    for bad in [(0, 1), (1, 0), (-1, 1)]:
-        with pytest.raises(ValueError):
-            perf.ceiling_tokens_per_second(*bad)
-    with pytest.raises(ValueError):
-        perf.share_of_ceiling(1.0, 0.0)
-    with pytest.raises(ValueError):
-        perf.bits_per_weight(1, 0)
+def test_a_tied_head_reads_the_whole_table():
+    assert WeightBytes(total=1000, embedding=400, embedding_rows=100, weights=250, tied=True).per_token == 1000
 
 
 def test_the_packaged_models_ceilings():
     """The figures of the shared notes: 494,032,768 weights read per token besides one embedding row."""
     vocab, hidden = 151_936, 896
     total_weights, embedding_weights = 630_167_424, vocab * hidden
-    fp32 = perf.bytes_per_token(4 * total_weights, 4 * embedding_weights, vocab)
-    bf16 = perf.bytes_per_token(2 * total_weights, 2 * embedding_weights, vocab)
+    fp32 = WeightBytes(4 * total_weights, 4 * embedding_weights, vocab, total_weights).per_token
+    bf16 = WeightBytes(2 * total_weights, 2 * embedding_weights, vocab, total_weights).per_token
     assert fp32 == 4 * (494_032_768 + hidden)
     assert bf16 * 2 == fp32  # bfloat16 halves the bytes, so it doubles the ceiling
     bandwidth = 34.2e9
-    assert round(perf.ceiling_tokens_per_second(bandwidth, fp32), 1) == 17.3
-    assert round(perf.ceiling_tokens_per_second(bandwidth, bf16), 1) == 34.6
-    assert round(perf.ceiling_tokens_per_second(bandwidth, 391_859_712)) == 87  # the Q4_K_M GGUF
+    assert round(bandwidth / fp32, 1) == 17.3
+    assert round(bandwidth / bf16, 1) == 34.6
+    assert round(bandwidth / 391_859_712) == 87  # the Q4_K_M GGUF
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -120,9 +104,9 @@ def test_quantized_weights_count_their_scales():
     import torch
 
     linear = torch.nn.Linear(256, 64, bias=False)
-    perf.to_format(torch.nn.Sequential(linear), "int4")
+    formats.to_format(torch.nn.Sequential(linear), "int4")
     # half a byte a weight, plus a bfloat16 scale and a bfloat16 zero point for each group of weights in a row
-    groups = 64 * 256 // perf.INT4_GROUP_SIZE
+    groups = 64 * 256 // formats.INT4_GROUP_SIZE
     assert perf.tensor_nbytes(linear.weight) == 64 * 256 // 2 + groups * 2 * 2
 
 
@@ -133,15 +117,15 @@ def test_quantized_weights_count_their_scales():
 
 def test_unknown_format_is_refused():
     with pytest.raises(ValueError, match="unknown format"):
-        perf.to_format(object(), "int3")
+        formats.to_format(object(), "int3")
 
 
-@pytest.mark.parametrize("fmt", perf.TRANSFORMERS_FORMATS)
+@pytest.mark.parametrize("fmt", formats.TRANSFORMERS_FORMATS)
 def test_every_transformers_format_replies(fmt, packaged_tokenizer):
-    assert fmt in perf.available_formats()  # torchao is a pinned dependency
+    assert formats.torchao_available()  # a pinned dependency: int8 and int4 need it
     from helpers import load_model
 
-    model = perf.to_format(load_model("packaged", fast=False), fmt)
+    model = formats.to_format(load_model("packaged", fast=False), fmt)
     timing, prompt_ids, new_ids = perf.time_decode(model, packaged_tokenizer, new_tokens=8)
     assert prompt_ids == SEED_PROMPT_IDS
     assert len(new_ids) == 8 and timing.new_tokens == 8 and timing.prompt_tokens == 39
@@ -151,14 +135,9 @@ def test_every_transformers_format_replies(fmt, packaged_tokenizer):
     assert counted.per_token < counted.total
 
 
-def test_llama_cpp_replies_with_the_same_prompt_ids_or_says_how_to_install_it():
-    if not perf.llama_cpp_available():  # an optional extra: then asking for it must say how to get it
-        from helpers.errors import WorkbookError
-
-        assert "llama.cpp" not in perf.available_formats()
-        with pytest.raises(WorkbookError, match=r"pip install llama-cpp-python"):
-            perf.benchmark_format("llama.cpp", new_tokens=2, repeats=1)
-        return
+def test_llama_cpp_replies_with_the_same_prompt_ids():
+    if not perf.llama_cpp_available():  # an optional extra (tests/test_benchmarks.py checks the way it is refused)
+        pytest.skip("llama-cpp-python is not installed")
     from llama_cpp import Llama
 
     llm = Llama(model_path=str(perf.packaged_gguf_path()), n_ctx=128, n_threads=perf.cpu_threads(), verbose=False)
@@ -173,7 +152,7 @@ def test_speed_up_keeps_the_reply_fluent(packaged_tokenizer):
     from helpers.chat import chat
     from helpers.seed import seed_messages
 
-    model = perf.speed_up(load_model("packaged", fast=False))
+    model = formats.speed_up(load_model("packaged", fast=False))
     reply = chat(seed_messages(), model, packaged_tokenizer, max_new_tokens=24)
     assert reply.startswith("Large language model"), reply
     assert len(set(reply.split())) > 10, reply  # words, not a loop

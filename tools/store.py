@@ -19,10 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.perf import busy_cpu_seconds, wait_for_quiet
-
 from . import ROOT
 from .nbval_numerics import TIMING_TAG, tags
+from .quiet import busy_cpu_seconds, wait_for_quiet
 
 MAX_OTHER_LOAD = 0.25  # cores other processes may keep busy, on average, while a notebook with timings runs
 QUIET_PERCENT = 10.0  # the whole machine's CPU use (over 3 s) under which a notebook may start

@@ -1,8 +1,8 @@
 """The workbook's faster generation path on a CPU: int4 weight-only linear layers (torchao), and the other weight
 formats the benchmark compares.
 
-:func:`helpers.load_model` calls :func:`speed_up` by default on a CPU; :mod:`helpers.perf` and
-``benchmarks/decode_benchmark.py`` measure what each format costs and gains (notebook 30 teaches why).
+:func:`helpers.load_model` calls :func:`speed_up` by default on a CPU; ``benchmarks/decode_benchmark.py`` measures
+what each format costs and gains, and notebook 30 teaches why (and writes the int4 ``quantize_`` call out).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sys
 
 TRANSFORMERS_FORMATS = ("float32", "bfloat16", "int8", "int4")
 
-# The fastest maintained path measured with benchmarks/decode_benchmark.py on this project's CPUs (see its README
-# section); speed_up() gives it, and helpers.load_model() applies it by default on a CPU.
+# The fastest maintained path measured with benchmarks/decode_benchmark.py on this project's CPUs
+# (docs/performance.md); speed_up() gives it, and helpers.load_model() applies it by default on a CPU.
 FAST_FORMAT = "int4"
 # Groups of 32 weights share a scale and a zero point (5 bits a weight in all). Measured on the seed prompt against
 # float32: groups of 128 agreed on the next token 79% of the time, groups of 32 91% (bfloat16: 97%), for about 3%
