@@ -21,19 +21,11 @@ from pathlib import Path
 
 from . import ROOT
 from .nbval_numerics import TIMING_TAG, tags
-from .quiet import busy_cpu_seconds, wait_for_quiet
+from .quiet import OtherLoad, wait_for_quiet
 
 MAX_OTHER_LOAD = 0.25  # cores other processes may keep busy, on average, while a notebook with timings runs
 QUIET_PERCENT = 10.0  # the whole machine's CPU use (over 3 s) under which a notebook may start
 QUIET_WAIT_S = 600
-
-
-def own_seconds() -> float:
-    """CPU seconds used by this process and by the processes it started and has waited for (user, system, and
-    the children's user and system)."""
-    import psutil
-
-    return sum(psutil.Process().cpu_times()[:4])
 
 
 def notebook_paths(args: list[str]) -> list[Path]:
@@ -64,7 +56,7 @@ def store_one(path: Path) -> bool:
     if not wait_for_quiet(QUIET_WAIT_S, QUIET_PERCENT):
         print(f"[store] the machine stayed busy for {QUIET_WAIT_S} s; storing anyway, with its load measured",
               flush=True)
-    started, busy, own = time.monotonic(), busy_cpu_seconds(), own_seconds()
+    started, load = time.monotonic(), OtherLoad()
     client = nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3", record_timing=False,
                                      resources={"metadata": {"path": str(path.parent)}})
     try:
@@ -75,7 +67,7 @@ def store_one(path: Path) -> bool:
     wall = time.monotonic() - started
     # The kernel has ended and been waited for by now, so its CPU time (and that of anything it started and waited
     # for, notebook 40's server say) is in this process's children times: what is left is other processes'.
-    other = max(0.0, (busy_cpu_seconds() - busy) - (own_seconds() - own)) / wall
+    other = load.cores()
     notebook.metadata["workbook"] = {"other_load": round(other, 2), "cpu": avx_flags()}
     rel = path.relative_to(ROOT)
     if has_timings(notebook) and other > MAX_OTHER_LOAD:
