@@ -189,9 +189,9 @@ def jupyter_lab(folder: Path, root: Path):
     """JupyterLab serving the folder ``root``; yields (base URL, token, process). Shuts it down afterwards."""
     dirs = write_isolated_config(folder)
     port, token = free_port(), secrets.token_hex(24)
-    from helpers.model.paths import cache_dir
+    from helpers.model.paths import model_files_dir
 
-    env = {**os.environ, "WORKBOOK_MODEL": "packaged", "HF_HUB_OFFLINE": "1", "WORKBOOK_CACHE": str(cache_dir()),
+    env = {**os.environ, "WORKBOOK_MODEL": "packaged", "HF_HUB_OFFLINE": "1", "WORKBOOK_MODEL_FILES": str(model_files_dir()),
            "HOME": str(dirs["home"]), "TMPDIR": str(dirs["tmp"]), "JUPYTER_CONFIG_DIR": str(dirs["config"]),
            "JUPYTER_DATA_DIR": str(dirs["data"]), "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
            "IPYTHONDIR": str(dirs["home"] / ".ipython"), "PYTHONUNBUFFERED": "1"}

@@ -52,6 +52,6 @@ def test_it_caches_pip_downloads_and_the_converted_model():
     steps = [s for job in _workflow()["jobs"].values() for s in job["steps"]]
     assert any(s.get("with", {}).get("cache") == "pip" for s in steps)
     cached = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
-    assert cached and cached[0]["with"]["path"] == ".workbook-cache"
+    assert cached and cached[0]["with"]["path"] == ".workbook-model-files"
     env = next(iter(_workflow()["jobs"].values()))["env"]
-    assert env["WORKBOOK_CACHE"].endswith("/.workbook-cache")
+    assert env["WORKBOOK_MODEL_FILES"].endswith("/.workbook-model-files")

@@ -40,7 +40,7 @@ def test_builds_once_then_reuses(tmp_path):
     (lambda f: (f / "model.safetensors").write_bytes(b"short"), "bytes instead of"),
     (lambda f: (f / "config.json").write_text("{bad json!!!}"[:len('{"model_type": "qwen2"}')].ljust(23)), "damaged"),
 ])
-def test_a_partial_or_corrupt_cache_is_detected_and_rebuilt(tmp_path, damage, reason):
+def test_a_partial_or_corrupt_model_folder_is_detected_and_rebuilt(tmp_path, damage, reason):
     calls, logged = [], []
     final = build_atomically(tmp_path / "m", tiny_build(calls))
     damage(final)
@@ -102,7 +102,7 @@ def test_two_concurrent_builders_build_once(tmp_path):
     assert len(calls) == 1 and check_folder(tmp_path / "m") is None
 
 
-# -- outdated caches, file modes, a waiting second process, a cache others can only read -------------------------
+# -- outdated folders, file modes, a waiting second process, a folder others can only read -------------------------
 
 def versioned_build(calls, version):
     def build(folder):
@@ -111,27 +111,27 @@ def versioned_build(calls, version):
         if version is None:
             write_manifest(folder, source="test")
         else:
-            write_manifest(folder, source="test", cache_version=version)
+            write_manifest(folder, source="test", format_version=version)
     return build
 
 
-@pytest.mark.parametrize("old_version, shown", [(None, "cache_version is missing"), (1, "cache_version is 1")])
-def test_a_cache_written_by_an_older_workbook_is_rebuilt(tmp_path, old_version, shown):
+@pytest.mark.parametrize("old_version, shown", [(None, "format_version is missing"), (1, "format_version is 1")])
+def test_a_folder_written_by_an_older_workbook_is_rebuilt(tmp_path, old_version, shown):
     calls, logged = [], []
     final = build_atomically(tmp_path / "m", versioned_build(calls, old_version))
     assert check_folder(final) is None  # complete, but...
-    problem = check_folder(final, {"cache_version": 2})
+    problem = check_folder(final, {"format_version": 2})
     assert shown in problem and "this version needs 2" in problem
-    build_atomically(tmp_path / "m", versioned_build(calls, 2), expect={"cache_version": 2}, log=logged.append)
-    assert len(calls) == 2 and read_manifest(final)["cache_version"] == 2
+    build_atomically(tmp_path / "m", versioned_build(calls, 2), expect={"format_version": 2}, log=logged.append)
+    assert len(calls) == 2 and read_manifest(final)["format_version"] == 2
     assert "Rebuilding" in logged[0] and shown in logged[0]
-    build_atomically(tmp_path / "m", versioned_build(calls, 2), expect={"cache_version": 2})
+    build_atomically(tmp_path / "m", versioned_build(calls, 2), expect={"format_version": 2})
     assert len(calls) == 2  # the current version is reused
 
 
 def test_a_build_that_forgets_the_expected_entry_is_refused(tmp_path):
-    with pytest.raises(RuntimeError, match="cache_version is missing"):
-        build_atomically(tmp_path / "m", versioned_build([], None), expect={"cache_version": 2})
+    with pytest.raises(RuntimeError, match="format_version is missing"):
+        build_atomically(tmp_path / "m", versioned_build([], None), expect={"format_version": 2})
     assert not (tmp_path / "m").exists()
 
 
@@ -158,7 +158,7 @@ def private_build(folder):
 
 @pytest.mark.parametrize("mask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775),
                                                         (0o077, 0o600, 0o700)])
-def test_cache_files_get_the_usual_modes_of_the_umask(tmp_path, mask, file_mode, dir_mode):
+def test_model_files_get_the_usual_modes_of_the_umask(tmp_path, mask, file_mode, dir_mode):
     with umask(mask):
         final = build_atomically(tmp_path / "m", private_build)
     assert stat.S_IMODE(os.stat(final / "model.bin").st_mode) == file_mode
@@ -193,12 +193,12 @@ def test_a_second_process_says_it_waits_for_the_first_and_ticks(tmp_path, capsys
     assert "done in" in ticks
 
 
-def test_a_held_lock_is_not_needed_to_use_a_complete_cache(tmp_path):
+def test_a_held_lock_is_not_needed_to_use_a_complete_model_folder(tmp_path):
     final = build_atomically(tmp_path / "m", tiny_build([]))
     returned = []
     with FileLock(str(final) + ".lock"):  # another process preparing something, or a lock this user may not open
         reader = threading.Thread(target=lambda: returned.append(build_atomically(final, tiny_build([]))))
         reader.start()
         reader.join(timeout=5)
-        assert not reader.is_alive(), "a complete cache waited for the lock"
+        assert not reader.is_alive(), "a complete model folder waited for the lock"
     assert returned == [final]

@@ -1,4 +1,4 @@
-"""The real packaged model: its cache, its tokenizer, a load and a short greedy generation."""
+"""The real packaged model: its converted folder, its tokenizer, a load and a short greedy generation."""
 
 import json
 import os
@@ -8,14 +8,14 @@ import torch
 
 from helpers import SEED_PROMPT_IDS, describe_model, model_path, seed_messages
 from helpers.model.folder import check_folder, current_umask, read_manifest
-from helpers.model.packaged import CACHE_VERSION, EXPECTED_MANIFEST, GENERATION_CONFIG, packaged_model_dir
+from helpers.model.packaged import FORMAT_VERSION, EXPECTED_MANIFEST, GENERATION_CONFIG, packaged_model_dir
 
 
-def test_the_cache_is_complete_and_carries_the_published_generation_defaults():
+def test_the_converted_folder_is_complete_and_carries_the_published_generation_defaults():
     folder = packaged_model_dir()
     assert model_path("packaged") == str(folder)
     assert check_folder(folder, EXPECTED_MANIFEST) is None
-    assert read_manifest(folder)["cache_version"] == CACHE_VERSION
+    assert read_manifest(folder)["format_version"] == FORMAT_VERSION
     saved = json.loads((folder / "generation_config.json").read_text())
     assert saved == GENERATION_CONFIG
     assert saved["eos_token_id"] == [151645, 151643]
@@ -31,8 +31,8 @@ def test_the_tokenizer_has_the_hubs_special_tokens_and_length(packaged_tokenizer
     assert tok("Hello")["input_ids"] == tok.convert_tokens_to_ids(["Hello"])  # nothing is added around a text
 
 
-def test_the_cache_files_are_readable_as_the_umask_allows():
-    # the conversion's temporary files are private (0o600); the finished cache must follow the umask instead
+def test_the_converted_files_are_readable_as_the_umask_allows():
+    # the conversion's temporary files are private (0o600); the finished folder must follow the umask instead
     folder = packaged_model_dir()
     for path in folder.iterdir():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~current_umask(), path.name

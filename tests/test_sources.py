@@ -188,7 +188,7 @@ def test_in_chinese_modelscope_without_the_package_gives_the_same_install_comman
 def test_the_description_of_each_source_follows_the_language(monkeypatch):
     packaged = parse_model_spec("packaged")
     monkeypatch.setenv("WORKBOOK_LANG", "en")
-    assert packaged.description == ("Qwen2.5-Coder-0.5B-Instruct, the offline twin from PyPI (Q4_K_M GGUF converted "
+    assert packaged.description == ("Qwen2.5-Coder-0.5B-Instruct, the packaged model from PyPI (Q4_K_M GGUF converted "
                                     "to bfloat16)")
     monkeypatch.setenv("WORKBOOK_LANG", "zh")
     assert packaged.description.startswith("Qwen2.5-Coder-0.5B-Instruct，") and "bfloat16" in packaged.description

