@@ -377,7 +377,7 @@ def test_under_workbook_lang_zh_every_label_is_chinese(monkeypatch, make_widget)
     assert not left_in_english, f"labels of the Chinese widget without Chinese: {left_in_english}"
     assert (widget.send_button.description, widget.stop_button.description, widget.reset_button.description) == (
         "发送", "停止", "重新开始")
-    assert widget.system.description == "系统提示" and widget.show_template.description == "显示对话模板"
+    assert widget.system.description == "系统提示词" and widget.show_template.description == "显示对话模板"
     assert widget.mode._options_labels == ("采样", "贪心") and widget.mode.value == "sampling"
     widget.mode.value = "greedy"  # code that drives the widget uses the same values in both languages
     assert widget.mode.label == "贪心" and widget.temperature.disabled
