@@ -7,8 +7,9 @@ vector width. Floating-point addition is not associative, so the versions round 
 decoding takes the argmax of the logits, and where the two best candidates are nearly tied those last bits can
 change the chosen token, and every token after it. Probabilities move too, in the second or third decimal.
 
-``helpers/data/reference_greedy.json`` holds greedy ids of int4, bfloat16 and float32 on two prompts, measured where
-the notebooks were stored (``reference``) and on an AVX2-only machine (``avx2_native``). Whether a machine reproduces
+``helpers/data/reference_greedy.json`` holds greedy ids of int4, bfloat16 and float32 on two prompts, measured on an
+Intel Xeon with AMX and on an AVX2-only EPYC forced to scalar kernels, which agree (``reference``), and on that EPYC
+with its AVX2 kernels (``avx2_native``). Whether a machine reproduces
 the stored notebooks is measured, not guessed from its flags: ``make test`` runs a probe first (``tools/``).
 """
 
