@@ -55,7 +55,7 @@ def reference_ids() -> dict:
 
 def first_difference(a: list[int], b: list[int]) -> int | None:
     """The first position where two id lists differ (the shorter one's length if one is a prefix of the other), or
-    ``None`` when they are equal. Notebooks 11 and 15 and the exercise checks use it."""
+    ``None`` when they are equal. Notebooks 11 and 15, the exercise checks and the kept conversation cache use it."""
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
             return i

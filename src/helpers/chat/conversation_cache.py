@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helpers.numerics import first_difference
+
 
 def common_prefix_length(cached_ids: list[int], prompt_ids: list[int]) -> int:
     """How many leading ids the two lists share: the part of the prompt whose keys and values can be reused."""
-    length = 0
-    for cached, new in zip(cached_ids, prompt_ids):
-        if cached != new:
-            break
-        length += 1
-    return length
+    part = first_difference(cached_ids, prompt_ids)
+    return min(len(cached_ids), len(prompt_ids)) if part is None else part
 
 
 @dataclass
