@@ -38,9 +38,12 @@ def __dir__():
 
 def load_ipython_extension(ipython):
     """``%load_ext helpers``: a hint under a NameError for a name an earlier cell defines (:mod:`helpers.hints`),
-    and no torchao start-up warnings under the cells that load a model (:func:`helpers.model.formats.quiet_torchao`)."""
+    no torchao start-up warnings under the cells that load a model (:func:`helpers.model.formats.quiet_torchao`), and
+    tables' headings and charts' Chinese characters in the notebook's language (:func:`helpers.display.words.install`)."""
     from helpers import hints
+    from helpers.display import words
     from helpers.model.formats import quiet_torchao
 
     hints.install(ipython)
     quiet_torchao()
+    words.install(ipython)

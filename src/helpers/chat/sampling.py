@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.display.tables import show_whitespace
+from helpers.display.words import heading, say
 
 
 def next_token_logits(model, model_inputs):
@@ -59,11 +60,11 @@ def plot_comparisons(tables: dict[str, pd.DataFrame], title: str = ""):
     fig, axes = plt.subplots(1, len(tables), figsize=(4.2 * len(tables), 3.4), sharey=True, squeeze=False)
     for ax, (name, table) in zip(axes[0], tables.items()):
         x = range(len(table))
-        ax.bar([i - 0.2 for i in x], table["before"], width=0.4, label="before", color="#90a4ae")
-        ax.bar([i + 0.2 for i in x], table["after"], width=0.4, label="after", color="#2e7d32")
+        ax.bar([i - 0.2 for i in x], table["before"], width=0.4, label=say("before"), color="#90a4ae")
+        ax.bar([i + 0.2 for i in x], table["after"], width=0.4, label=say("after"), color="#2e7d32")
         ax.set_xticks(list(x), table["token"], rotation=60, ha="right", fontsize=8)
-        ax.set_title(name, fontsize=10)
-    axes[0][0].set_ylabel("probability")
+        ax.set_title(heading(name), fontsize=10)
+    axes[0][0].set_ylabel(say("probability"))
     axes[0][0].legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)

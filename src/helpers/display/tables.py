@@ -17,6 +17,8 @@ import jinja2
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from helpers.display.words import heading, say
+
 VISIBLE_WHITESPACE = {" ": "·", "\n": "↵", "\t": "→", "\r": "␍"}
 PART_COLOURS = {"prompt": "#eef2f7", "reply": "#e3f5e1", "padding": "#f3f3f3", "special": "#fde9c8"}
 
@@ -73,6 +75,15 @@ class ReadableStyler(Styler):
         if caption:
             lines.insert(0, html.unescape(_TAG.sub("", caption)))
         return "\n".join(lines)
+
+    def _translate(self, *args, **kwargs):
+        """Pandas' rendering context, with the header and row names in the notebook's language (words.heading)."""
+        context = super()._translate(*args, **kwargs)
+        for row in context["head"] + context["body"]:
+            for cell in row:
+                if cell.get("type") == "th" and isinstance(cell.get("display_value"), str):
+                    cell["display_value"] = heading(cell["display_value"])
+        return context
 
     def __repr__(self) -> str:
         return self.to_text()
@@ -156,10 +167,10 @@ def _parts_of_row(start: int, count: int, prompt_length: int) -> str:
     """Say in words which positions of a grid row are prompt and which are reply (the colours say it too)."""
     end = start + count - 1
     if end < prompt_length:
-        return "prompt"
+        return say("prompt")
     if start >= prompt_length:
-        return "reply"
-    return f"prompt to {prompt_length - 1}, reply from {prompt_length}"
+        return say("reply")
+    return say("prompt to {last}, reply from {first}", last=prompt_length - 1, first=prompt_length)
 
 
 def id_grid(ids: Sequence[int], prompt_length: int = 0, width: int = 10) -> ReadableStyler:
@@ -193,9 +204,10 @@ def id_grid(ids: Sequence[int], prompt_length: int = 0, width: int = 10) -> Read
         return out
 
     return (styled(grid).apply(colour).format(na_rep="").set_uuid(f"id-grid-{len(row)}-{prompt_length}")
-            .set_caption(f"{len(row)} ids: <span style='background:{PART_COLOURS['prompt']}'>prompt "
+            .set_caption(f"{say('{count} ids:', count=len(row))} "
+                         f"<span style='background:{PART_COLOURS['prompt']}'>{say('prompt')} "
                          f"({min(prompt_length, len(row))})</span> "
-                         f"<span style='background:{PART_COLOURS['reply']}'>reply "
+                         f"<span style='background:{PART_COLOURS['reply']}'>{say('reply')} "
                          f"({max(len(row) - prompt_length, 0)})</span>"))
 
 

@@ -1,0 +1,93 @@
+"""The edition's words for what a lesson prints, labels and charts, while the code cells stay the same in both.
+
+A code cell writes its English sentence, and :func:`say` gives it in the notebook's language::
+
+    print(say("{count} tokens in {seconds:.1f} s", count=61, seconds=2.0))   # zh: 61 个词元，用时 2.0 秒
+
+The English text is looked up among the catalogue's ``say.*`` (and ``label.*``) entries (:mod:`helpers.catalogue`), so an English
+reader reads the sentence in the code and a Chinese reader reads it translated in the output. Table headings work
+the same way without a call: ``%load_ext helpers`` shows every table with its column names, index names and row
+names passed through :func:`heading` (the catalogue's ``label.*`` entries; names of code such as ``top_k`` or
+``dtype`` have no entry and stay as they are). The table itself keeps its English column names, the ones the code
+uses: ``table["probability"]`` works in both editions.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+
+from helpers.catalogue import CatalogueError, DEFAULT, fields, language, messages, text
+
+# Fonts with Chinese characters, tried after matplotlib's own for any character it lacks (Linux, macOS, Windows).
+CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC", "Microsoft YaHei",
+             "SimHei"]
+
+
+@lru_cache(maxsize=None)
+def _english(prefix: str) -> dict[str, str]:
+    """English text -> key, for the catalogue's entries under ``prefix``."""
+    return {english: key for key, english in messages(DEFAULT).items() if key.startswith(prefix)}
+
+
+@lru_cache(maxsize=None)
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    """For each ``label.*`` with fields, a pattern that matches its English text with any values filled in."""
+    patterns = []
+    for english, key in _english("label.").items():
+        if fields(english):
+            regex = "".join(re.escape(literal) + (f"(?P<{name}>.+?)" if name else "")
+                            for literal, name, _, _ in string.Formatter().parse(english))
+            patterns.append((re.compile(regex + r"\Z"), key))
+    return patterns
+
+
+def say(english: str, lang: str | None = None, **values) -> str:
+    """``english`` (a ``str.format`` text) in the notebook's language, its fields filled in from ``values``."""
+    key = _english("say.").get(english) or _english("label.").get(english)
+    if key is None:
+        raise CatalogueError(f"no text {english!r} among the catalogue's say.* and label.* entries: add it to "
+                             "src/helpers/locale/en/LC_MESSAGES/workbook.po (msgid 'say.<short name>', msgstr the "
+                             "English text exactly as the code writes it) and its translation to every other language")
+    return text(key, lang, **values)
+
+
+def heading(label, lang: str | None = None):
+    """A table's column, index or row name in the notebook's language; a name without a ``label.*`` entry as it is."""
+    lang = lang or language()
+    if lang == DEFAULT or not isinstance(label, str):
+        return label
+    key = _english("label.").get(label)
+    if key is not None:
+        return text(key, lang)
+    for pattern, key in _patterns():
+        if match := pattern.match(label):
+            return text(key, lang, **match.groupdict())
+    return label
+
+
+def with_headings(table):
+    """A copy of a DataFrame to display: its column, index and row names passed through :func:`heading`."""
+    if language() == DEFAULT:
+        return table
+    shown = table.rename(columns=heading, index=heading)
+    shown.columns.names = [heading(name) for name in shown.columns.names]
+    shown.index.names = [heading(name) for name in shown.index.names]
+    return shown
+
+
+def install(shell) -> None:
+    """Show DataFrames with :func:`with_headings` in ``shell``, and let matplotlib draw Chinese characters."""
+    import pandas as pd
+
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(pd.DataFrame, lambda table: with_headings(table)._repr_html_())
+    formatters["text/plain"].for_type(pd.DataFrame, lambda table, printer, cycle: printer.text(
+        repr(with_headings(table))))
+    if language() != DEFAULT:
+        import matplotlib
+
+        families = matplotlib.rcParams["font.sans-serif"]
+        matplotlib.rcParams["font.sans-serif"] = families[:1] + [f for f in CJK_FONTS if f not in families] + \
+            families[1:]
