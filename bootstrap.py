@@ -1,14 +1,16 @@
 """Set up the workbook's virtual environment, then hand over to ``python -m helpers``.
 
-Usage:  python3 bootstrap.py lab | test | prepare | [any other ``helpers`` or ``tools`` command]
+Usage:  python3 bootstrap.py lab | restore LESSON | test | prepare | [any other ``helpers`` or ``tools`` command]
 
 Standard library only, because it runs before anything is installed. It
 
 1. creates ``.venv`` if it is missing,
 2. installs the pinned dependencies and this project (editable) unless the ``pyproject.toml`` they came from is
    unchanged since the last install (a stamp file inside ``.venv`` remembers its hash),
-3. runs ``.venv``'s ``python -m helpers lab`` (prepare the model, start JupyterLab) or, for the maintainers'
-   commands (``test``, ``store``, ...), ``python -m tools <command>`` from the repository root.
+3. runs ``.venv``'s ``python -m helpers lab`` (prepare the model, make the learner's working copy ``my-work/`` on
+   first start, start JupyterLab there), ``python -m helpers restore 06`` (one lesson of the copy back as published)
+   or, for the maintainers' commands (``test``, ``store``, ...), ``python -m tools <command>`` from the repository
+   root.
 
 ``make lab`` and ``make test`` are thin wrappers around this file, so a user without make (Windows, say) runs
 ``python bootstrap.py lab`` instead.
