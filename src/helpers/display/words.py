@@ -2,7 +2,8 @@
 
 A code cell writes its English sentence, and :func:`say` gives it in the notebook's language::
 
-    print(say("{count} tokens in {seconds:.1f} s", count=61, seconds=2.0))   # zh: 61 个词元，用时 2.0 秒
+    print(say("temperature {t}: the favourite's probability {before:.3f} -> {after:.3f}", t=0.5, before=0.34,
+              after=0.61))   # zh: 温度 0.5：最可能词元的概率 0.340 -> 0.610
 
 The English text is looked up among the catalogue's ``say.*`` (and ``label.*``) entries (:mod:`helpers.catalogue`), so an English
 reader reads the sentence in the code and a Chinese reader reads it translated in the output. Table headings work
@@ -14,15 +15,19 @@ uses: ``table["probability"]`` works in both editions.
 
 from __future__ import annotations
 
+import logging
 import re
 import string
 from functools import lru_cache
+from pathlib import Path
 
 from helpers.catalogue import CatalogueError, DEFAULT, fields, language, messages, text
 
-# Fonts with Chinese characters, tried after matplotlib's own for any character it lacks (Linux, macOS, Windows).
+# Fonts with Chinese characters: the first one installed draws what matplotlib's own font lacks (Linux, macOS, Windows),
+# and how their files are named, to find one installed after matplotlib last listed the machine's fonts.
 CJK_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "PingFang SC", "Microsoft YaHei",
              "SimHei"]
+CJK_FILES = re.compile(r"notosanscjk|sourcehansans|wqy|pingfang|msyh|simhei", re.IGNORECASE)
 
 
 @lru_cache(maxsize=None)
@@ -87,7 +92,15 @@ def install(shell) -> None:
         repr(with_headings(table))))
     if language() != DEFAULT:
         import matplotlib
+        from matplotlib import font_manager
 
-        families = matplotlib.rcParams["font.sans-serif"]
-        matplotlib.rcParams["font.sans-serif"] = families[:1] + [f for f in CJK_FONTS if f not in families] + \
-            families[1:]
+        known = {font.name for font in font_manager.fontManager.ttflist}
+        if not known & set(CJK_FONTS):   # matplotlib's font list predates the CJK font: add its file
+            for path in font_manager.findSystemFonts():
+                if CJK_FILES.search(Path(path).name):
+                    font_manager.fontManager.addfont(path)
+        installed = [name for name in CJK_FONTS if name in {font.name for font in font_manager.fontManager.ttflist}]
+        if installed:   # matplotlib falls back from font to font only along font.family's list
+            matplotlib.rcParams["font.family"] = ["sans-serif", installed[0]]
+            # "Failed to find font weight normal for WenQuanYi Zen Hei, now using 500": its one weight is medium
+            logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
