@@ -190,3 +190,69 @@ def test_repetition_penalty_comments_point_at_the_notebook_that_explains_it():
              for line in source(c).splitlines() if "repetition_penalty" in line
              for number in re.findall(r"see notebook (\d\d)", line) if number != explains[0]]
     assert not wrong, f"these comments should say (see notebook {explains[0]}):\n" + "\n".join(wrong)
+
+
+# ------------------------------------------------------------------ stored timings against what the prose says
+
+def cell_by_id(path: Path, cell_id: str) -> dict:
+    return next(c for c in cells(path) if c.get("id") == cell_id)
+
+
+def stored_text(cell: dict) -> str:
+    return "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for o in cell.get("outputs", []))
+
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+SPEED_RANGE = {"en": r"(\d+) to (\d+) tokens per second \(about (\d+) to (\d+) ms per token\)",
+               "zh": r"每秒大约 (\d+) 到 (\d+) 个\s*词元（每个词元大约 (\d+) 到 (\d+) 毫秒）"}
+A_FEW_SECONDS = {"en": "a few seconds", "zh": "几秒钟"}
+OVER_A_MINUTE = {"en": "512-token answer keeps you waiting over a minute", "zh": "一段 512 个词元的长回答要等上一分多钟"}
+
+
+def speed_table(path: Path) -> dict[str, dict[str, float]]:
+    """Notebook 30's stored table of formats: {format: {column: value}}, read from its plain text."""
+    text = next(stored_text(c) for c in cells(path) if "decode tokens/s" in stored_text(c))
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "decode tokens/s" in line)
+    header, *rows = [line for line in lines[start:] if line.strip()]
+    columns = re.split(r"\s{2,}", header.strip())
+    table = {}
+    for row in rows:
+        name, *values = row.split()
+        table[name] = {column: float(value.rstrip("%x")) for column, value in zip(columns, values)}
+    return table
+
+
+@pytest.mark.parametrize("lang, path", [("en", p) for p in ENGLISH if p.stem.startswith("06")] +
+                         [("zh", p) for p in CHINESE if p.stem.startswith("06")], ids=lambda x: getattr(x, "stem", x))
+def test_the_stored_speed_of_06_is_inside_the_range_its_prose_gives(lang, path):
+    claim = re.search(SPEED_RANGE[lang], prose(path))
+    assert claim, f"{path.name}: the prose no longer states the speed to expect; update this test with it"
+    slow, fast, quick_ms, slow_ms = map(int, claim.groups())
+    count, seconds, rate, ms = map(float, NUMBER.findall(stored_text(cell_by_id(path, "c10")))[:4])
+    assert slow <= rate <= fast and quick_ms <= ms <= slow_ms, (
+        f"{path.name} stores {rate} tokens per second ({ms:.0f} ms per token) beside prose that promises {slow} to "
+        f"{fast}: store it on a quiet machine, or correct the prose")
+    assert A_FEW_SECONDS[lang] in source(cell_by_id(path, "c05")) and seconds <= 10, (
+        f"{path.name}: 'a few seconds' beside a stored {seconds} s")
+
+
+@pytest.mark.parametrize("lang, path", [("en", p) for p in ENGLISH if p.stem.startswith("30")] +
+                         [("zh", p) for p in CHINESE if p.stem.startswith("30")], ids=lambda x: getattr(x, "stem", x))
+def test_the_stored_speeds_of_30_agree_with_what_its_prose_says_of_every_machine(lang, path):
+    table = speed_table(path)
+    speed = {name: row["decode tokens/s"] for name, row in table.items()}
+    assert OVER_A_MINUTE[lang] in prose(path) and 512 / speed["float32"] > 60, (
+        f"{path.name}: float32 at {speed['float32']} tokens per second answers 512 tokens within a minute")
+    inside_transformers = {name: value for name, value in speed.items() if name != "llama.cpp"}
+    assert max(inside_transformers, key=inside_transformers.get) == "int4", f"int4 is not the fastest: {speed}"
+    assert speed["int8"] < speed["bfloat16"], f"the prose says int8 is slower than bfloat16: {speed}"
+    for name, row in table.items():
+        assert row["decode tokens/s"] <= row["ceiling tokens/s"], f"{name} decodes faster than its ceiling: {row}"
+
+
+def test_the_speed_table_reader_reads_what_30_stores():
+    table = speed_table(next(p for p in ENGLISH if p.stem.startswith("30")))
+    assert {"float32", "bfloat16", "int8", "int4"} <= set(table)
+    assert all(0 < row["decode tokens/s"] < 1000 for row in table.values())
