@@ -339,7 +339,7 @@ def test_errors_speak_chinese_under_workbook_lang_zh_and_still_name_the_fix(mode
         (taken, [str(listening_socket), "port=None"]),
         (exited, ["pip install 'transformers[serving]'", "Missing dependencies for serving"]),  # the log's lines
         (silent, ["max_tokens", "timeout", "0.3"]),
-        (kind, ["'ollama'", "transformers serve, vllm, openai-compatible"]),
+        (kind, ["'ollama'", "transformers serve, vllm, llama.cpp, openai-compatible"]),
     ]
     for caught, names in fixes:
         message = str(caught.value)
@@ -377,7 +377,8 @@ def test_errors_and_the_progress_label_are_english_otherwise(model_dir, listenin
         serving.extra_greedy_settings("ollama")
     for caught in (taken, kind):
         assert not HAN.search(str(caught.value))
-    assert str(kind.value) == "Unknown server kind 'ollama': use one of transformers serve, vllm, openai-compatible."
+    assert str(kind.value) == ("Unknown server kind 'ollama': use one of transformers serve, vllm, llama.cpp, "
+                               "openai-compatible.")
 
 
 # ---------------------------------------------------------------------------------------------- pure helpers
@@ -403,24 +404,93 @@ def test_a_greedy_request_and_what_transformers_serve_makes_of_it():
     assert defaults.do_sample is True  # the model's defaults are left as they were
 
     table = serving.settings_table(defaults, request)
-    assert table.loc["do_sample"].tolist() == ["True", "False", "False"]
-    assert table.loc["repetition_penalty"].tolist() == ["1.1", "1.0", "1.0"]
+    assert list(table.columns) == ["generation_config.json", "transformers serve defaults",
+                                   "transformers serve, this request", "local generate, GREEDY"]
+    assert table.loc["do_sample"].tolist() == ["True", "True", "False", "False"]
+    assert table.loc["repetition_penalty"].tolist() == ["1.1", "1.1", "1.0", "1.0"]
     assert table.loc["max_new_tokens", "local generate, GREEDY"] == "100"
+
+
+@pytest.mark.parametrize("kind, defaults_column, penalty_field", [
+    ("vllm", {"do_sample": "True", "temperature": "0.7", "top_k": "20", "repetition_penalty": "1.1"},
+     "repetition_penalty"),
+    ("llama.cpp", {"do_sample": "True", "temperature": "0.8", "top_k": "40", "repetition_penalty": "1.1"},
+     "repeat_penalty"),
+])
+def test_each_engine_gets_its_own_penalty_field_and_its_documented_defaults(kind, defaults_column, penalty_field):
+    """vLLM starts from the model's generation_config.json, llama.cpp from its own defaults; both keep a repetition
+    penalty of 1.1 at temperature 0 unless the request sends their own field, and the table says so."""
+    from transformers import GenerationConfig
+
+    defaults = GenerationConfig(**GENERATION_CONFIG)
+    request = serving.chat_request(seed_messages(), model="m", kind=kind)
+    assert request[penalty_field] == 1.0 and request["temperature"] == 0
+    table = serving.settings_table(defaults, request, kind)
+    for name, value in defaults_column.items():
+        assert table.loc[name, f"{kind} defaults"] == value, name
+    ours, local = table[f"{kind}, this request"], table["local generate, GREEDY"]
+    for name in ("do_sample", "repetition_penalty", "max_new_tokens"):
+        assert ours[name] == local[name], name
+    without = {k: v for k, v in request.items() if k != penalty_field}
+    assert serving.engine_settings(kind, without, defaults)["repetition_penalty"] == 1.1
+
+
+def test_an_engine_the_workbook_does_not_know_shows_only_what_the_request_sets():
+    from transformers import GenerationConfig
+
+    request = serving.chat_request(seed_messages(), model="m", kind="openai-compatible")
+    settings = serving.engine_settings("openai-compatible", request, GenerationConfig(**GENERATION_CONFIG))
+    assert settings["do_sample"] is False and settings["max_new_tokens"] == 100
+    assert settings["repetition_penalty"] == settings["top_k"] == serving.UNKNOWN
 
 
 def test_request_fields_per_server_kind():
     assert serving.chat_request(seed_messages(), model="x", kind="vllm", stream=True) == {
         "model": "x", "messages": seed_messages(), "max_tokens": 100, "temperature": 0, "frequency_penalty": 0,
         "repetition_penalty": 1.0, "stream": True}
+    assert serving.extra_greedy_settings("llama.cpp") == {"repeat_penalty": 1.0}
     assert serving.extra_greedy_settings("openai-compatible") == {}
+    serving.extra_greedy_settings("vllm")["repetition_penalty"] = 2.0  # a copy: the next request is not changed
+    assert serving.extra_greedy_settings("vllm") == {"repetition_penalty": 1.0}
     with pytest.raises(ServerError, match="Unknown server kind"):
         serving.extra_greedy_settings("ollama")
     with pytest.raises(WorkbookError):
         serving.chat_request([{"role": "robot", "content": "hi"}])
     assert serving.server_kind([{"id": "a", "owned_by": "vllm"}]) == "vllm"
+    assert serving.server_kind([{"id": "a", "owned_by": "me", "permissions": []}]) == "llama.cpp"  # llama-cpp-python
+    assert serving.server_kind([{"id": "a", "owned_by": "llamacpp"}]) == "llama.cpp"  # llama.cpp's llama-server
     assert serving.server_kind([{"id": "a", "owned_by": "local", "status": {"value": "loaded"}}]) == \
         "transformers serve"
     assert serving.server_kind([{"id": "gpt", "owned_by": "openai"}]) == "openai-compatible"
+
+
+# What vLLM's POST /v1/chat/completions reads (vllm/entrypoints/openai/protocol.py, ChatCompletionRequest: the
+# OpenAI fields, then "chat-completion-sampling-params"), with the JSON type each takes. vLLM cannot run here (its
+# wheels need a GPU), so its schema is copied: vLLM accepts other fields too, and only logs "ignored" for them, so
+# a misspelt field would fail silently there.
+VLLM_CHAT_FIELDS = {"messages": list, "model": str, "frequency_penalty": (int, float), "max_tokens": int,
+                    "max_completion_tokens": int, "presence_penalty": (int, float), "seed": int, "stream": bool,
+                    "temperature": (int, float), "top_p": (int, float), "top_k": int, "min_p": (int, float),
+                    "repetition_penalty": (int, float)}
+
+
+def test_the_body_sent_to_vllm_fits_vllms_documented_schema():
+    body = serving.chat_request(seed_messages(), model="Qwen/Qwen2.5-0.5B-Instruct", kind="vllm", stream=True)
+    for name, value in body.items():
+        assert name in VLLM_CHAT_FIELDS, f"vLLM would ignore {name!r}"
+        expected = VLLM_CHAT_FIELDS[name]
+        assert isinstance(value, expected) and (expected is bool or not isinstance(value, bool)), name
+    assert body["repetition_penalty"] == 1.0 and body["temperature"] == 0  # below vLLM's 1e-5: greedy
+    assert {"role", "content"} >= set().union(*body["messages"])
+
+
+def test_where_two_replies_part_counts_words():
+    assert serving.words_part("a b c", "a b c") is None
+    assert serving.words_part("a b  c\n", "a b c") is None  # the same words, other white space
+    assert serving.words_part("a b x", "a b c") == 2 and serving.words_part("a b", "a b c") == 2
+    table = serving.replies_table({"local": "a b c d", "server": "a b x d", "again": "a b c d"}, "local")
+    assert table["same as local"].tolist() == [True, False, True]
+    assert table.loc["server", "parts at word"] == 2 and table.loc["server", "there"] == "x d"
 
 
 def test_usage_table_compares_server_and_local_counts():

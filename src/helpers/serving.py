@@ -53,7 +53,7 @@ STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL
 # server; `transformers serve Qwen/Qwen2.5-0.5B-Instruct --host 0.0.0.0 --port 8000` works too).
 VLLM_COMMAND = "vllm serve Qwen/Qwen2.5-0.5B-Instruct --host 0.0.0.0 --port 8000"
 
-KINDS = ("transformers serve", "vllm", "openai-compatible")
+KINDS = ("transformers serve", "vllm", "llama.cpp", "openai-compatible")
 
 _started: dict[int, subprocess.Popen] = {}  # pid -> process, for every server this Python process started
 
@@ -187,10 +187,13 @@ def list_models(base_url: str, timeout: float = PROBE_TIMEOUT_S) -> list[dict]:
 
 
 def server_kind(models: list[dict]) -> str:
-    """Which server this is, read off its model list: vLLM says ``"owned_by": "vllm"``, and transformers serve adds
-    a ``status`` (loaded or not) that is not part of the OpenAI schema."""
+    """Which server this is, read off its model list: vLLM says ``"owned_by": "vllm"``, llama.cpp's llama-server
+    ``"llamacpp"``, llama-cpp-python's server ``"me"`` with a ``permissions`` list, and transformers serve adds a
+    ``status`` (loaded or not); none of these is part of the OpenAI schema."""
     if any(m.get("owned_by") == "vllm" for m in models):
         return "vllm"
+    if any(m.get("owned_by") == "llamacpp" or (m.get("owned_by") == "me" and "permissions" in m) for m in models):
+        return "llama.cpp"
     if any(isinstance(m.get("status"), dict) for m in models):
         return "transformers serve"
     return "openai-compatible"
@@ -455,26 +458,40 @@ def _stop_all() -> None:
 # ---------------------------------------------------------------------------------------------- greedy requests
 
 # The standard OpenAI fields that make every kind of server decode greedily, as helpers.chat.GREEDY does locally.
-# temperature 0 turns sampling off (transformers serve sets do_sample=False; vLLM takes the argmax).
+# temperature 0 turns sampling off (transformers serve sets do_sample=False; vLLM and llama.cpp take the argmax).
 # frequency_penalty 0 matters for transformers serve, which otherwise keeps the model's repetition_penalty of 1.1
 # from generation_config.json: it maps the field to 1 + frequency_penalty.
 GREEDY_SETTINGS = {"temperature": 0, "frequency_penalty": 0}
 
+# The fields outside the OpenAI schema that switch each engine's own repetition penalty off. vLLM applies the
+# model's generation_config.json (its --generation-config auto), 1.1 included, and reads `repetition_penalty`;
+# llama-cpp-python's server applies its own `repeat_penalty` of 1.1 even at temperature 0. transformers serve
+# rejects unknown fields (HTTP 422): it gets none. Sources: docs/classroom.md.
+_EXTRA_GREEDY = {"vllm": {"repetition_penalty": 1.0}, "llama.cpp": {"repeat_penalty": 1.0}}
+
+# What an engine decodes with where a request says nothing, when it does not read generation_config.json:
+# llama-cpp-python 0.3.36's server (llama_cpp/server/types.py; it has no max_tokens limit but the context).
+# vLLM's own values fill in what generation_config.json leaves out (ChatCompletionRequest._DEFAULT_SAMPLING_PARAMS).
+_OWN_DEFAULTS = {
+    "llama.cpp": {"temperature": 0.8, "top_p": 0.95, "top_k": 40, "repetition_penalty": 1.1, "max_new_tokens": None},
+    "vllm": {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "repetition_penalty": 1.0, "max_new_tokens": None},
+}
+_REQUEST_FIELDS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "max_tokens": "max_new_tokens",
+                   "repetition_penalty": "repetition_penalty", "repeat_penalty": "repetition_penalty"}
+UNKNOWN = "?"  # a setting of an engine whose defaults the workbook does not know
+
 
 def extra_greedy_settings(kind: str = "transformers serve") -> dict:
-    """Fields outside the OpenAI schema that greedy decoding also needs on ``kind`` of server (one of :data:`KINDS`).
-
-    vLLM applies the model's generation_config.json too, repetition_penalty 1.1 included, and takes
-    ``repetition_penalty`` as an extra field. transformers serve rejects unknown fields (HTTP 422), so it gets none.
-    """
+    """Fields outside the OpenAI schema that greedy decoding also needs on ``kind`` of server (one of :data:`KINDS`):
+    ``repetition_penalty`` for vLLM, ``repeat_penalty`` for llama.cpp, none for the others."""
     if kind not in KINDS:
         raise ServerError(text("serving.kind.unknown", kind=repr(kind), kinds=", ".join(KINDS)))
-    return {"repetition_penalty": 1.0} if kind == "vllm" else {}
+    return dict(_EXTRA_GREEDY.get(kind, {}))
 
 
 def chat_request(messages, model: str | None = None, max_tokens: int = 100, kind: str = "transformers serve",
                  stream: bool = False) -> dict:
-    """The JSON body of a ``POST /v1/chat/completions`` that asks for a greedy reply to ``messages``.
+    """The JSON body of a ``POST /v1/chat/completions`` that asks ``kind`` of server for a greedy reply.
 
     ``model`` may be None for a server pinned to one model (transformers serve with a preloaded model), and is
     required by vLLM and the hosted APIs.
@@ -503,21 +520,48 @@ def server_generation_config(request: dict, defaults):
 SETTINGS = ("do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens")
 
 
-def settings_table(defaults, request: dict, local_max_new_tokens: int | None = None):
-    """The decoding settings three ways: the model's defaults (generation_config.json), what transformers serve
-    runs for ``request``, and what the local ``helpers.chat.generate`` runs (defaults + ``helpers.chat.GREEDY``)."""
+def engine_settings(kind: str, request: dict, defaults) -> dict:
+    """The decoding settings ``kind`` of server runs for ``request`` (``{}`` for no request: its defaults).
+
+    transformers serve: its own code. vLLM: the model's ``defaults`` (generation_config.json), its own values where
+    they say nothing. llama.cpp: its own defaults. Then the request's fields; ``do_sample`` is ``temperature > 0``.
+    Another engine: only what the request sets is known, the rest is :data:`UNKNOWN`.
+    """
+    if kind == "transformers serve":
+        config = server_generation_config(request, defaults)
+        return {name: getattr(config, name) for name in SETTINGS}
+    extra_greedy_settings(kind)  # an unknown kind is refused here
+    settings = dict.fromkeys(SETTINGS, UNKNOWN)
+    settings.update(_OWN_DEFAULTS.get(kind, {}))
+    if kind == "vllm":
+        settings.update({name: getattr(defaults, name) for name in ("temperature", "top_p", "top_k",
+                                                                   "repetition_penalty")
+                         if getattr(defaults, name, None) is not None})
+    settings.update({_REQUEST_FIELDS[field]: value for field, value in request.items() if field in _REQUEST_FIELDS})
+    if settings["temperature"] != UNKNOWN:
+        settings["do_sample"] = settings["temperature"] > 0
+    return settings
+
+
+def settings_table(defaults, request: dict, kind: str = "transformers serve",
+                   local_max_new_tokens: int | None = None):
+    """The decoding settings four ways: the model's defaults (generation_config.json), what ``kind`` of server uses
+    where a request says nothing, what it runs for ``request``, and what the local ``helpers.chat.generate`` runs
+    (defaults + ``helpers.chat.GREEDY``)."""
     import pandas as pd
 
     from helpers.chat.generation import GREEDY
 
-    server = server_generation_config(request, defaults)
     local = {**{name: getattr(defaults, name) for name in SETTINGS}, **GREEDY,
              "max_new_tokens": local_max_new_tokens or request.get("max_tokens")}
-    return pd.DataFrame({
-        "generation_config.json": {name: str(getattr(defaults, name)) for name in SETTINGS},
-        "transformers serve, this request": {name: str(getattr(server, name)) for name in SETTINGS},
-        "local generate, GREEDY": {name: str(local[name]) for name in SETTINGS},
-    }).rename_axis("setting")
+    columns = {
+        "generation_config.json": {name: getattr(defaults, name) for name in SETTINGS},
+        f"{kind} defaults": engine_settings(kind, {}, defaults),
+        f"{kind}, this request": engine_settings(kind, request, defaults),
+        "local generate, GREEDY": local,
+    }
+    return pd.DataFrame({label: {name: str(values[name]) for name in SETTINGS} for label, values in columns.items()}
+                        ).rename_axis("setting")
 
 
 def usage_table(usage: dict, prompt_tokens: int, completion_tokens: int):
@@ -531,6 +575,29 @@ def usage_table(usage: dict, prompt_tokens: int, completion_tokens: int):
         "local count": local,
         "same": {k: usage.get(k) == v for k, v in local.items()},
     }).rename_axis("tokens")
+
+
+def words_part(reply: str, other: str) -> int | None:
+    """The first word (counted from 0, split at white space) where two replies differ, or None when their words are
+    the same."""
+    from helpers.numerics import first_difference
+
+    return first_difference(reply.split(), other.split())
+
+
+def replies_table(replies: dict[str, str], reference: str):
+    """Each reply beside ``replies[reference]``: its words, whether they are the same, and where they part."""
+    import pandas as pd
+
+    base = replies[reference]
+    rows = {}
+    for name, reply in replies.items():
+        at = words_part(reply, base)
+        words = reply.split()
+        rows[name] = {"words": len(words), f"same as {reference}": at is None,
+                      "parts at word": "" if at is None else at,
+                      "there": "" if at is None else " ".join(words[at:at + 4])}
+    return pd.DataFrame(rows).T.rename_axis("reply")
 
 
 # ---------------------------------------------------------------------------------------------- talking to it
