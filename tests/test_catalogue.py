@@ -308,7 +308,7 @@ def test_a_real_check_answers_in_chinese_under_workbook_lang_zh(monkeypatch):
     nested = ex.check_queries_per_kv_head("7", type("Config", (), {"num_attention_heads": 14,
                                                                   "num_key_value_heads": 2}))
     assert nested.key == "type.int" and nested.message.startswith(catalogue.text("what.heads_per_kv", lang="zh"))
-    assert ex.check_chat_reply(None).message == catalogue.text("no_answer", lang="zh")
+    assert ex.check_chat_reply(None, None, None, None).message == catalogue.text("no_answer", lang="zh")
 
 
 def test_the_same_check_answers_in_english_otherwise(tmp_path, monkeypatch, no_language_set):
@@ -327,7 +327,7 @@ def _run_in_a_kernel(folder):
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("from helpers.catalogue import language\nlanguage()"),
         nbformat.v4.new_code_cell("from helpers.exercises import check_chat_reply\n\nanswer = ''\n"
-                                  "check_chat_reply(answer)"),
+                                  "check_chat_reply(answer, None, None, None)"),
     ])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     folder.mkdir(parents=True, exist_ok=True)
@@ -352,7 +352,7 @@ def test_a_kernel_in_notebooks_zh_gives_chinese_feedback_and_in_notebooks_englis
 def test_the_feedback_html_escapes_the_message_in_both_languages(monkeypatch):
     for lang in catalogue.LANGUAGES:
         monkeypatch.setenv("WORKBOOK_LANG", lang)
-        html = ex.check_chat_reply("Hi<|im_end|>")._repr_html_()
+        html = ex.check_chat_reply("Hi<|im_end|>", [], None, None)._repr_html_()
         assert "&lt;|im_end|&gt;" in html and "<|im_end|>" not in html
 
 

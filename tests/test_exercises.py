@@ -1,6 +1,7 @@
 """The exercise checks reject the usual wrong answers with specific feedback (the solutions notebook proves they
 accept right ones)."""
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -37,7 +38,7 @@ def test_feedback_is_truthy_only_when_right_and_renders():
     (ex.check_queries_per_kv_head, (CONFIG,)),
     (ex.check_one_sentence_chat, ()),
     (ex.check_slice, (INPUTS, GENERATED)),
-    (ex.check_chat_reply, ()),
+    (ex.check_chat_reply, (None, None, None)),
     (ex.check_next_turn, (seed_messages(), "r", "q")),
 ])
 def test_no_answer_yet_says_so(check, args):
@@ -55,7 +56,7 @@ def test_slice_that_is_the_prompt_or_cut_in_the_wrong_place():
     assert ex.check_slice(GENERATED[0][:39], INPUTS, GENERATED).key == "slice.is_prompt"
     wrong_start = ex.check_slice(GENERATED[0][40:], INPUTS, GENERATED)
     assert wrong_start.key == "slice.wrong_start" and "starts at position 40" in wrong_start.message
-    assert "shape[1]" in wrong_start.message
+    assert "one row" in wrong_start.message and "shape[1]" not in wrong_start.message
     early = ex.check_slice(GENERATED[0][39:-5], INPUTS, GENERATED)
     assert early.key == "slice.stops_early" and "5 id(s) before the end" in early.message
     assert ex.check_slice([7, 8, 9], INPUTS, GENERATED).key == "slice.not_from_row"
@@ -82,7 +83,7 @@ def test_slice_cut_at_the_length_of_the_batch_says_len_counts_rows():
     answer = GENERATED[0][len(INPUTS.input_ids):]                  # len of the batch is 1
     feedback = ex.check_slice(answer, INPUTS, GENERATED)
     assert not feedback and feedback.key == "slice.len_of_batch"
-    assert "position 1" in feedback.message and ".shape[1]" in feedback.message
+    assert "position 1" in feedback.message and "one row" in feedback.message and ".shape[1]" not in feedback.message
     assert "len(model_inputs.input_ids[0])" in feedback.message
 
 
@@ -186,10 +187,34 @@ def test_reply_text_spots_unsliced_undecoded_and_listed_answers(packaged_tokeniz
 
 
 def test_chat_reply_spots_prompt_and_control_tokens():
-    assert "prompt" in ex.check_chat_reply("system\nYou are Qwen").message
-    assert "<|im_end|>" in ex.check_chat_reply("Hi<|im_end|>").message
-    assert "empty" in ex.check_chat_reply("  ").message
-    assert "str" in ex.check_chat_reply(["Hi"]).message
+    messages = [{"role": "system", "content": "Answer in one sentence."}, {"role": "user", "content": "Hi?"}]
+    assert "prompt" in ex.check_chat_reply("system\nYou are Qwen", messages, None, None).message
+    assert "<|im_end|>" in ex.check_chat_reply("Hi<|im_end|>", messages, None, None).message
+    assert "empty" in ex.check_chat_reply("  ", messages, None, None).message
+    assert ex.check_chat_reply(messages, messages, None, None).key == "reply.messages"
+    assert ex.check_chat_reply(torch.tensor([1, 2]), messages, None, None).key == "reply.type"
+
+
+ONE_SENTENCE = [{"role": "system", "content": "Answer in one sentence."},
+                {"role": "user", "content": "What is a tokenizer?"}]
+
+
+def test_chat_reply_is_the_reply_to_these_messages_with_their_system_message(packaged_model, packaged_tokenizer):
+    from helpers.chat import chat
+
+    model, tokenizer = packaged_model, packaged_tokenizer
+    right = chat(ONE_SENTENCE, model, tokenizer, max_new_tokens=60)
+    assert ex.check_chat_reply(right, ONE_SENTENCE, model, tokenizer)
+    cut = chat(ONE_SENTENCE, model, tokenizer, max_new_tokens=5)   # a reply cut short by max_new_tokens
+    assert ex.check_chat_reply(cut, ONE_SENTENCE, model, tokenizer)
+    no_system = chat(ONE_SENTENCE[1:], model, tokenizer, max_new_tokens=60)
+    assert no_system != right
+    assert ex.check_chat_reply(no_system, ONE_SENTENCE, model, tokenizer).key == "reply.no_system"
+    other = chat([ONE_SENTENCE[0], {"role": "user", "content": "What is Paris?"}], model, tokenizer, max_new_tokens=30)
+    assert ex.check_chat_reply(other, ONE_SENTENCE, model, tokenizer).key == "reply.other_messages"
+    no_sentence = [{"role": "system", "content": "Be brief."}, ONE_SENTENCE[1]]
+    wrong = ex.check_chat_reply(right, no_sentence, model, tokenizer)
+    assert wrong.key == "reply.messages_wrong" and "one sentence" in wrong.message
 
 
 def test_template_exercise_spots_the_generation_prompt(packaged_tokenizer):
@@ -220,11 +245,37 @@ def test_encoding_and_special_id(packaged_tokenizer):
     assert "'<|im_start|>'" in ex.check_special_id(151644, "<|im_end|>", packaged_tokenizer).message
 
 
+GREEDY_NEW = list(range(700, 710))        # what greedy decoding gives with the lesson's settings
+PENALISED_NEW = list(range(800, 810))     # greedy over scores the model's repetition penalty changed
+
+
+class FakeModel:
+    """generate() as a model with generation_config.repetition_penalty 1.1 would answer do_sample=False."""
+
+    generation_config = SimpleNamespace(repetition_penalty=1.1)
+
+    def generate(self, input_ids, attention_mask, max_new_tokens, do_sample, repetition_penalty=None):
+        assert do_sample is False
+        new = GREEDY_NEW if repetition_penalty == 1.0 else PENALISED_NEW
+        return torch.tensor([input_ids[0].tolist() + new[:max_new_tokens]])
+
+
 def test_generation_exercise_spots_slices_and_overlong_runs():
-    assert "whole output" in ex.check_short_generation(REPLY[:5], INPUTS, 10).message
-    assert "more than max_new_tokens" in ex.check_short_generation(GENERATED, INPUTS, 10).message
-    assert "no new tokens" in ex.check_short_generation(PROMPT, INPUTS, 10).message
-    assert ex.check_short_generation(PROMPT + REPLY[:10], INPUTS, 10)
+    model = FakeModel()
+    assert "whole output" in ex.check_short_generation(REPLY[:5], INPUTS, 10, model).message
+    assert "more than max_new_tokens" in ex.check_short_generation(GENERATED, INPUTS, 10, model).message
+    assert "no new tokens" in ex.check_short_generation(PROMPT, INPUTS, 10, model).message
+
+
+def test_generation_exercise_checks_that_the_ids_are_greedy():
+    model = FakeModel()
+    assert ex.check_short_generation(PROMPT + GREEDY_NEW, INPUTS, 10, model).key == "generate.right"
+    with_penalty = ex.check_short_generation(PROMPT + PENALISED_NEW, INPUTS, 10, model)
+    assert with_penalty and with_penalty.key == "generate.right_with_penalty" and "1.1" in with_penalty.message
+    sampled = ex.check_short_generation(PROMPT + REPLY[:10], INPUTS, 10, model)   # what do_sample=True drew
+    assert not sampled and sampled.key == "generate.not_greedy" and "do_sample=True" in sampled.message
+    short = ex.check_short_generation(PROMPT + GREEDY_NEW[:3], INPUTS, 10, model)  # cut short, no end of turn
+    assert not short and short.key == "generate.stopped_early" and "max_length" in short.message
 
 
 def test_first_token_spots_the_first_position():
@@ -238,6 +289,9 @@ def test_first_token_spots_the_first_position():
 
 def test_next_turn_spots_a_missing_reply_and_a_wrong_role():
     history = seed_messages()
+    swapped = history + [{"role": "user", "content": "q"}, {"role": "assistant", "content": "r"}]
+    order = ex.check_next_turn(swapped, history, "r", "q")
+    assert order.key == "turn.order" and "order" in order.message
     assert "reply is missing" in ex.check_next_turn(history + [{"role": "user", "content": "q"}], history, "r", "q").message
     wrong_role = history + [{"role": "user", "content": "r"}, {"role": "user", "content": "q"}]
     assert "'assistant'" in ex.check_next_turn(wrong_role, history, "r", "q").message
@@ -295,6 +349,18 @@ def test_a_wrong_answer_does_not_print_the_expected_one(feedback, expected, lang
     monkeypatch.setenv("WORKBOOK_LANG", lang)
     result = feedback()
     assert not result and expected not in result.message
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_hint_is_the_expression_to_type(lang):
+    """A hint says where to look: no message of a wrong answer holds the code that answers the exercise."""
+    from helpers.catalogue import messages
+    from test_catalogue import areas
+
+    answers = re.compile(r"input_ids\.shape\[1\]|len\(model_inputs\.input_ids\[0\]\)|\.sum\(\)|int\(\(")
+    found = {key: text for key, text in messages(lang).items()
+             if key in areas("en")["exercises"] and answers.search(text)}
+    assert not found, f"hints that are the answer: {found}"
 
 
 def test_first_token_names_the_rank_not_the_answer():

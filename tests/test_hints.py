@@ -111,7 +111,7 @@ def test_import_helpers_changes_nothing():
             "shell.run_line_magic('load_ext', 'helpers')\n"
             "print(shell.custom_exceptions, len(logging.getLogger('torchao').filters))\n")
     lines = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
-    assert lines == ["() [] []", "(<class 'NameError'>,) 1"]
+    assert lines == ["() [] []", "(<class 'NameError'>, <class 'ValueError'>) 1"]
 
 
 def test_import_helpers_in_a_real_kernel_adds_the_hint(tmp_path, monkeypatch):
@@ -164,3 +164,14 @@ def test_a_kernel_started_in_notebooks_zh_gives_the_hint_in_chinese(tmp_path, mo
     assert error.output_type == "error" and error.ename == "NameError"
     assert error.traceback[-1] == ("提示：`sliced_ids` 在本笔记本前面的单元格里定义（代码单元格 2）：请先运行上面的单元格"
                                    "（Run > Run All Above Selected Cell）。")
+
+
+def test_generate_with_a_max_length_the_prompt_fills_says_to_use_max_new_tokens(shell, capsys):
+    shell.run_cell("raise ValueError('Input length of input_ids is 39, but `max_length` is set to 10. This can lead "
+                   "to unexpected behavior.')", store_history=True)
+    out = capsys.readouterr().out
+    assert "ValueError" in out and "the prompt already has 39 ids, so max_length=10" in out
+    assert "max_new_tokens" in out.split("Hint")[-1]
+    shell.run_cell("raise ValueError('some other value error')", store_history=True)
+    out = capsys.readouterr().out
+    assert "some other value error" in out and "Hint" not in out

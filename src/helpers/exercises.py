@@ -271,8 +271,15 @@ def check_left_padded_batch(answer, texts, tokenizer) -> Feedback:
 
 # ----------------------------------------------------------------------------------------- 06 generate
 
-def check_short_generation(answer, model_inputs, max_new_tokens: int) -> Feedback:
-    """06: ``generate``'s output for ``model_inputs`` with at most ``max_new_tokens`` new tokens."""
+def check_short_generation(answer, model_inputs, max_new_tokens: int, model) -> Feedback:
+    """06: ``generate``'s output for ``model_inputs``, greedy, with at most ``max_new_tokens`` new tokens.
+
+    Greedy means the ids are the ones greedy decoding gives: the check generates them itself with ``model``, once
+    with the lesson's settings (``do_sample=False, repetition_penalty=1.0``) and, when those differ, once with
+    ``do_sample=False`` alone (greedy over the model's penalised scores, also greedy).
+    """
+    import torch
+
     ids, problem = _as_ids(answer, "generated_ids")
     if problem is not None:
         return problem
@@ -286,7 +293,20 @@ def check_short_generation(answer, model_inputs, max_new_tokens: int) -> Feedbac
         return _wrong("generate.nothing_new")
     if new > max_new_tokens:
         return _wrong("generate.too_long", new=new, limit=max_new_tokens)
-    return _right("generate.right", prompt=len(prompt), new=new)
+
+    def greedy(**settings) -> list[int]:
+        with torch.no_grad():
+            out = model.generate(**model_inputs, max_new_tokens=max_new_tokens, do_sample=False, **settings)
+        return out[0].tolist()
+
+    if ids == greedy(repetition_penalty=1.0):
+        return _right("generate.right", prompt=len(prompt), new=new)
+    penalty = getattr(model.generation_config, "repetition_penalty", 1.0) or 1.0
+    if penalty != 1.0 and ids == greedy():
+        return _right("generate.right_with_penalty", prompt=len(prompt), new=new, penalty=penalty)
+    if new < max_new_tokens and ids[-1] not in END_IDS:
+        return _wrong("generate.stopped_early", new=new, limit=max_new_tokens)
+    return _wrong("generate.not_greedy")
 
 
 # ----------------------------------------------------------------------------------------- 07 slicing
@@ -367,10 +387,18 @@ def check_reply_text(answer, sliced_ids, tokenizer) -> Feedback:
 
 # ----------------------------------------------------------------------------------------- 09 the whole pipeline
 
-def check_chat_reply(answer) -> Feedback:
-    """09: what a chat(messages) function returned: the reply alone, as text."""
+def check_chat_reply(answer, messages, model, tokenizer) -> Feedback:
+    """09: what ``chat(messages)`` returned, for ``messages`` with a system message asking for one-sentence answers.
+
+    The reply must be the one greedy generation gives for these messages (the check generates it with
+    :func:`helpers.chat.chat`), so a reply generated without the system message, or for other messages, is caught.
+    """
+    from helpers.chat.generation import chat
+
     if answer is None:
         return _wrong("no_answer")
+    if _looks_like_messages(answer):
+        return _wrong("reply.messages")
     if not isinstance(answer, str):
         return _wrong("reply.type", type=type(answer).__name__)
     if not answer.strip():
@@ -379,7 +407,26 @@ def check_chat_reply(answer) -> Feedback:
         return _wrong("reply.prompt")
     if "<|im_end|>" in answer:
         return _wrong("reply.special")
-    return _right("reply.right", count=len(answer))
+    asked = check_one_sentence_chat(messages)
+    if not asked:
+        return _wrong("reply.messages_wrong", problem=asked.message)
+    # A reply cut short by max_new_tokens is the start of the longer one; a cut inside a character leaves "\ufffd".
+    limit = len(tokenizer.encode(answer)) + 8
+    start = answer.rstrip("\ufffd")
+
+    def replies(conversation) -> bool:
+        return chat(conversation, model, tokenizer, max_new_tokens=limit).startswith(start)
+
+    if replies(messages):
+        return _right("reply.right", count=len(answer))
+    if replies([m for m in messages if m["role"] != "system"]):
+        return _wrong("reply.no_system")
+    return _wrong("reply.other_messages")
+
+
+def _looks_like_messages(answer) -> bool:
+    return (isinstance(answer, (list, tuple)) and len(answer) > 0
+            and all(isinstance(m, dict) and "role" in m for m in answer))
 
 
 # ----------------------------------------------------------------------------------------- 10-14 under the hood
@@ -450,6 +497,8 @@ def check_next_turn(answer, previous, reply: str, question: str) -> Feedback:
         return _right("turn.right", count=len(expected))
     if answer == list(previous) + [{"role": "user", "content": question}]:
         return _wrong("turn.missing_reply")
+    if answer == list(previous) + expected[-1:] + expected[-2:-1]:
+        return _wrong("turn.order")
     if len(answer) == len(expected) and answer[-2].get("role") != "assistant":
         return _wrong("turn.role", role=repr(answer[-2].get("role")))
     if answer[:len(previous)] != list(previous):

@@ -1,5 +1,5 @@
 """A hint for the most common error of a notebook run out of order: a ``NameError`` for a variable that an earlier
-cell defines.
+cell defines (and one line under ``generate``'s ValueError for a ``max_length`` that the prompt alone fills).
 
 A fresh kernel that runs a notebook's last cell first fails with a bare ``NameError: name 'sliced_ids' is not
 defined``, and the stored outputs, numbered [1], [2]... from the run that saved them, make it look as if the cells
@@ -26,6 +26,8 @@ from pathlib import Path
 from helpers.catalogue import text
 
 _NAME_IN_MESSAGE = re.compile(r"name '([^']+)' is not defined")
+# transformers' generate, given max_length no longer than the prompt
+_MAX_LENGTH = re.compile(r"Input length of input_ids is (\d+), but `max_length` is set to (\d+)")
 
 
 def install(shell) -> bool:
@@ -37,7 +39,7 @@ def install(shell) -> bool:
         return True
     if tuple(getattr(shell, "custom_exceptions", ())):
         return False  # someone else's handler: leave it
-    shell.set_custom_exc((NameError,), _show_with_hint)
+    shell.set_custom_exc((NameError, ValueError), _show_with_hint)
     shell._workbook_name_hint = True
     return True
 
@@ -112,7 +114,13 @@ def names_defined(source: str) -> set[str]:
 def _show_with_hint(shell, etype, value, tb, tb_offset=None):
     """IPython's custom exception handler: the usual traceback, plus one line of hint under it."""
     stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    name = getattr(value, "name", None) or _name_from_message(str(value))
+    if not issubclass(etype, NameError):
+        if match := _MAX_LENGTH.search(str(value)):
+            stb = stb + ["", text("hint.line", hint=text("hint.max_length", prompt=int(match.group(1)),
+                                                              limit=int(match.group(2))))]
+        name = None
+    else:
+        name = getattr(value, "name", None) or _name_from_message(str(value))
     if name and not issubclass(etype, UnboundLocalError) and _raised_by_notebook_code(tb, shell):
         try:
             stb = stb + ["", text("hint.line", hint=hint_for(name, shell))]
