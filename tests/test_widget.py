@@ -6,8 +6,11 @@ Most tests use the real tokenizer with ``FakeModel``, which "generates" a fixed 
 stopping criteria as ``model.generate``, so they run in milliseconds. The last tests use the real packaged model.
 """
 
+import json
 import re
 import time
+from html.parser import HTMLParser
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +20,7 @@ from transformers import Qwen2Config
 from helpers import SEED_PROMPT, SEED_PROMPT_IDS, SEED_SYSTEM_PROMPT, catalogue, seed_messages
 from helpers.catalogue import CatalogueError
 from helpers.chat import chat
-from helpers.widget import ChatWidget
+from helpers.widget import LOOP_MIN_TOKENS, ChatWidget, find_loop, render_markdown
 
 IM_END = 151645
 
@@ -123,6 +126,7 @@ def test_text_is_escaped_in_the_conversation(make_widget):
 
 def test_stop_keeps_the_partial_reply(make_widget):
     widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.stop_loops.value = False  # "ticktick..." loops on purpose
     widget.send("Count forever")
     assert widget.busy and widget.send_button.disabled and not widget.stop_button.disabled
     wait_for(lambda: widget.turns and widget.turns[-1]["content"].count("tick") >= 3)
@@ -143,6 +147,7 @@ def test_stop_when_idle_says_so(make_widget):
 
 def test_send_while_busy_is_refused(make_widget):
     widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.stop_loops.value = False
     widget.send("one")
     widget.send("two", wait=True)
     assert widget.status_text.startswith("Wait for the reply")
@@ -165,6 +170,7 @@ def test_reset_clears_the_conversation_but_keeps_the_settings(make_widget):
 
 def test_reset_while_generating_stops_first(make_widget):
     widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.stop_loops.value = False
     widget.send("Count forever")
     wait_for(lambda: widget.turns and widget.turns[-1]["content"])
     widget.reset_button.click()
@@ -280,13 +286,14 @@ def test_reset_with_defaults_restores_what_the_widget_started_with(make_widget):
     assert "temperature 0.7, top_p 0.8, top_k 20, a new random seed every Send" in start
     assert "max_new_tokens 512" in start
     widget.max_new_tokens.value, widget.mode.value, widget.random_seed.value = 40, "greedy", "3"
-    widget.show_template.value = True
+    widget.show_template.value, widget.stop_loops.value = True, False
     widget.reset()  # the Reset button keeps the learner's settings...
     assert widget.max_new_tokens.value == 40 and "greedy" in widget.status_text and "max_new_tokens 40" in \
         widget.status_text
     widget.reset(defaults=True)  # ...reset(defaults=True) puts back the ones the widget started with
     assert widget.max_new_tokens.value == 512 and widget.mode.value == "sampling" and widget.random_seed.value == ""
     assert not widget.show_template.value and widget.template.layout.display == "none"
+    assert widget.stop_loops.value
     assert widget.status_text == f"New conversation ({start}): type a message and press Enter or Send."
 
 
@@ -326,10 +333,19 @@ def test_empty_system_prompt_gets_the_templates_default(make_widget):
     assert SEED_SYSTEM_PROMPT in widget.template.value  # Qwen's template adds its default system prompt
 
 
-def test_plain_text_repr_is_stable(make_widget):
-    bundle = make_widget()._repr_mimebundle_()
-    assert bundle["text/plain"].startswith("ChatWidget: run this cell to start the chat.")
+def test_plain_text_repr_says_how_to_show_the_conversation_again_or_that_it_is_gone(make_widget, monkeypatch):
+    """What a notebook shows where the widget cannot be (a saved or refreshed page): with the notebook's name for it."""
+    import IPython
+
+    widget = make_widget()
+    bundle = widget._repr_mimebundle_()
+    assert bundle["text/plain"] == catalogue.text("widget.plain_text.unnamed", "en")
+    assert "a cell with just the widget's name shows it again" in bundle["text/plain"]
     assert "application/vnd.jupyter.widget-view+json" in bundle
+    monkeypatch.setattr(IPython, "get_ipython", lambda: SimpleNamespace(user_ns={"_": widget, "chat": widget}))
+    plain = widget._repr_mimebundle_()["text/plain"]
+    assert "a cell with just `chat` shows it again" in plain
+    assert "After a kernel restart the conversation is gone" in plain
 
 
 def test_every_control_has_a_css_class(make_widget):
@@ -337,11 +353,180 @@ def test_every_control_has_a_css_class(make_widget):
     classes = {cls for w in (widget.input, widget.send_button, widget.stop_button, widget.reset_button,
                              widget.conversation, widget.status, widget.system, widget.mode, widget.temperature,
                              widget.top_p, widget.repetition_penalty, widget.random_seed, widget.max_new_tokens,
-                             widget.show_template, widget.template, widget.view) for cls in w._dom_classes}
+                             widget.show_template, widget.template, widget.stop_loops, widget.view)
+               for cls in w._dom_classes}
     assert {"qcw-input", "qcw-send", "qcw-stop", "qcw-reset", "qcw-conversation", "qcw-status", "qcw-system",
             "qcw-mode", "qcw-temperature", "qcw-top-p", "qcw-repetition-penalty", "qcw-random-seed",
             "qcw-max-new-tokens",
-            "qcw-show-template", "qcw-template", "qcw-chat"} <= classes
+            "qcw-show-template", "qcw-template", "qcw-stop-loops", "qcw-chat"} <= classes
+
+
+# -- Markdown in replies, rendered safely ----------------------------------------------------------------------------
+
+class Tags(HTMLParser):
+    """Every element and attribute a browser would build from some HTML."""
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    handle_startendtag = handle_starttag
+
+
+ATTACKS = [
+    "<script>alert('x')</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="#" onclick="alert(1)">click</a>',
+    "<iframe src=\"javascript:alert(1)\"></iframe>",
+    "<style>body{display:none}</style>",
+    '<svg onload="alert(1)"></svg>',
+    "[click me](javascript:alert(1))",
+    "[click me](JaVaScRiPt:alert(1))",
+    "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "![x](https://example.com/x.png)",
+    "```html\n<script>alert(1)</script>\n```",
+    "`<img src=x onerror=alert(1)>`",
+    "**bold <script>alert(1)</script>**",
+]
+
+
+def live_html_problems(markup: str) -> list[str]:
+    """What in ``markup`` could run or fetch something: script-like elements, event handlers, dangerous URLs."""
+    problems = []
+    for tag, attrs in Tags(markup).tags:
+        if tag in ("script", "iframe", "object", "embed", "img", "svg", "style", "link", "meta", "form"):
+            problems.append(f"<{tag}>")
+        for name, value in attrs.items():
+            if name.startswith("on"):
+                problems.append(f"{tag} {name}=")
+            if name in ("href", "src") and re.match(r"\s*(javascript|vbscript|data):", value or "", re.I):
+                problems.append(f"{tag} {name}={value}")
+    return problems
+
+
+def test_markdown_in_a_reply_is_rendered():
+    shown = render_markdown("## Features\n\n1. **Fast** and *small*\n2. `generate`\n\n```python\nprint('hi')\n```\n\n"
+                            "| a | b |\n|---|---|\n| 1 | 2 |\n\n[docs](https://huggingface.co/docs)")
+    tags = [tag for tag, _ in Tags(shown).tags]
+    for tag in ("h2", "ol", "li", "strong", "em", "code", "pre", "table", "td", "a"):
+        assert tag in tags, f"no <{tag}> in {shown}"
+    assert "**" not in shown and "```" not in shown and "##" not in shown
+    assert '<pre><code class="language-python">print(&#x27;hi&#x27;)' in shown or \
+        '<pre><code class="language-python">print(\'hi\')' in shown
+    link = next(attrs for tag, attrs in Tags(shown).tags if tag == "a")
+    assert link == {"href": "https://huggingface.co/docs", "target": "_blank", "rel": "noopener noreferrer"}
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_html_in_a_reply_shows_as_text_and_never_runs(attack):
+    shown = render_markdown(attack)
+    assert live_html_problems(shown) == [], shown
+    if attack.startswith("<script"):
+        assert "&lt;script&gt;" in shown   # shown as text
+
+
+def test_the_conversation_renders_replies_as_markdown_and_keeps_the_users_text_as_typed(make_widget):
+    attack = " ".join(ATTACKS[:6])
+    widget = make_widget(reply="**Hello** from `generate`:\n\n- one\n- two\n\n" + attack)
+    widget.send("Use **stars** and <b>tags</b>", wait=True)
+    shown = widget.conversation.value
+    reply = shown[shown.index('class="qcw-turn qcw-assistant"'):]
+    assert "<strong>Hello</strong>" in reply and "<code>generate</code>" in reply and "<li>one</li>" in reply
+    assert "Use **stars** and &lt;b&gt;tags&lt;/b&gt;" in shown   # the user's words are shown as typed
+    assert live_html_problems(shown.replace(shown[:shown.index("</style>") + 8], "")) == []
+    assert shown.count("<style>") == 1   # the widget's own stylesheet for rendered replies, and nothing else
+
+
+# -- tokens per second, and a reply that loops ------------------------------------------------------------------------
+
+def test_the_status_line_gives_tokens_per_second(make_widget):
+    widget = make_widget(reply="One two three four five six seven eight nine ten.")
+    widget.send("Count to ten.", wait=True)
+    generation = widget.last_generation
+    rate = len(generation.new_ids) / generation.seconds
+    assert f"{len(generation.new_ids)} new tokens in {generation.seconds:.1f} s ({rate:.1f} tokens/s)" \
+        in widget.status_text
+
+
+def test_while_a_reply_streams_the_status_line_counts_its_tokens_and_their_rate(make_widget):
+    widget = make_widget(reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.stop_loops.value = False
+    seen = []
+    widget.status.observe(lambda change: seen.append(widget.status_text), "value")
+    widget.send("Count forever")
+    wait_for(lambda: any("tokens so far" in line for line in seen))
+    widget.stop()
+    assert widget.join(timeout=30)
+    counting = [line for line in seen if "tokens so far" in line]
+    match = re.fullmatch(r"Generating\.\.\. (\d+) new tokens so far, (\d+\.\d) tokens/s \(Stop interrupts it\)",
+                         counting[0])
+    assert match and int(match[1]) >= 1 and float(match[2]) > 0, counting[0]
+
+
+def notebook_09_find_loop():
+    """Notebook 09's own find_loop, from its code cell."""
+    cells = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "09_the_whole_pipeline.ipynb").read_text())
+    source = next("".join(c["source"]) for c in cells["cells"] if "def find_loop" in "".join(c["source"]))
+    definition = source[source.index("def find_loop"):]
+    definition = definition[:definition.index("\n\n\n")]
+    namespace: dict = {}
+    exec(definition, namespace)
+    return namespace["find_loop"]
+
+
+LOOPING_ZH = ("iPhone 是 Apple 2014 年推出的一款智能手机，它以其出色的性能、出色的摄像头、出色的电池寿命"
+              + "、出色的防水性能" * 8 + "、出色的防水")
+
+
+@pytest.mark.parametrize("text", [LOOPING_ZH, "hello world", "hahaha", "ha ha ha ha", "...", "a\n\n\n", "",
+                                  "1, 2, 3, 4, 5", "abcabcab", "The end. The end. The end.", "  x  x  x"])
+def test_find_loop_is_notebook_09s_on_text(text):
+    assert find_loop(text) == notebook_09_find_loop()(text)
+
+
+def test_find_loop_on_token_ids_needs_the_repeats_to_be_long(packaged_tokenizer):
+    ids = packaged_tokenizer(LOOPING_ZH).input_ids
+    start, piece = find_loop(ids, 3, LOOP_MIN_TOKENS)
+    assert packaged_tokenizer.decode(piece) in ("、出色的防水性能", "出色的防水性能、")
+    assert len(ids) - start >= LOOP_MIN_TOKENS
+    for fine in ["| a | b | c | d |\n|---|---|---|---|\n| 1 | 2 | 3 | 4 |", "Ha ha ha ha!", "Wait...... what?",
+                 "for i in range(3):\n    print(i)\n    print(i)\n    print(i)\n"]:
+        assert find_loop(packaged_tokenizer(fine).input_ids, 3, LOOP_MIN_TOKENS) is None, fine
+
+
+def test_a_reply_that_loops_is_stopped_early_with_what_to_try(make_widget):
+    widget = make_widget(reply=" the same clause again,", endless=True, max_new_tokens=500)
+    widget.repetition_penalty.value = 1.0
+    reply = widget.send("Tell me a long story.", wait=True)
+    count = len(widget.last_generation.new_ids)
+    assert LOOP_MIN_TOKENS <= count < 60, count
+    assert reply.count(" the same clause again,") >= 3
+    assert widget.status_text.startswith(f"Stopped: {count} new tokens in ")
+    assert "ended by a loop (“ the same clause again,” " in widget.status_text
+    assert "raise repetition_penalty (to 1.1, say) or temperature" in widget.status_text
+    assert "#e65100" in widget.status.value   # shown as a warning
+    widget.stop_loops.value = False   # switched off: the loop runs on to max_new_tokens
+    widget.reset()
+    widget.send("Tell me a long story.", wait=True)
+    assert len(widget.last_generation.new_ids) == 500 and "ended by max_new_tokens" in widget.status_text
+
+
+def test_a_long_reply_without_a_loop_is_not_stopped(make_widget):
+    story = ("Once upon a time a small model lived on a laptop. Every morning it read the prompt, every evening it "
+             "wrote a reply, and in between it counted tokens: one, two, three, four, five, six, seven, eight.")
+    widget = make_widget(reply=story, max_new_tokens=500)
+    assert widget.send("Tell me a story.", wait=True) == story
+    assert "ended by end of turn" in widget.status_text
+
+
+def test_a_chinese_widget_says_in_chinese_that_the_reply_looped(monkeypatch, make_widget):
+    widget = chinese(monkeypatch, make_widget, reply="、出色的防水性能", endless=True, max_new_tokens=500)
+    widget.send("请介绍一下iPhone", wait=True)
+    assert "结束原因：陷入循环（结尾处“" in widget.status_text and "调高 repetition_penalty" in widget.status_text
 
 
 # -- the widget's words in both languages ------------------------------------------------------------------------
@@ -356,7 +541,7 @@ def visible_words(widget):
     shown = {"placeholder": widget.input.placeholder, "random seed placeholder": widget.random_seed.placeholder,
              "mode labels": " / ".join(widget.mode._options_labels)}
     for name in ("send_button", "stop_button", "reset_button", "system", "mode", "temperature", "top_p",
-                 "repetition_penalty", "random_seed", "max_new_tokens", "show_template"):
+                 "repetition_penalty", "random_seed", "max_new_tokens", "show_template", "stop_loops"):
         part = getattr(widget, name)
         shown[f"{name}.description"] = part.description
         if getattr(part, "tooltip", None):
@@ -416,6 +601,7 @@ def test_under_workbook_lang_zh_the_status_line_is_chinese(monkeypatch, make_wid
 
 def test_under_workbook_lang_zh_stop_and_errors_are_chinese(monkeypatch, make_widget):
     widget = chinese(monkeypatch, make_widget, reply="tick", endless=True, delay=0.02, max_new_tokens=2000)
+    widget.stop_loops.value = False
     widget.send("一直数下去")
     wait_for(lambda: widget.turns and widget.turns[-1]["content"].count("tick") >= 3)
     widget.send("再来一条")
@@ -459,7 +645,8 @@ def test_english_otherwise_with_the_texts_it_always_had(monkeypatch, make_widget
     assert widget.show_template.description == "Hide the chat template"
     assert widget.random_seed.description == "random seed"
     plain = widget._repr_mimebundle_()["text/plain"]
-    assert plain == catalogue.text("widget.plain_text", "en") != catalogue.text("widget.plain_text", "zh")
+    assert plain == catalogue.text("widget.plain_text.unnamed", "en") != \
+        catalogue.text("widget.plain_text.unnamed", "zh")
     assert widget.status_text.startswith("Ready (sampling: temperature 0.7, top_p 0.8, top_k 20, a new random seed")
     widget.send("Hi", wait=True)
     assert "<b>You</b>" in widget.conversation.value and "<b>Assistant</b>" in widget.conversation.value

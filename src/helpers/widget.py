@@ -19,6 +19,16 @@ Because ``generate`` runs in a thread, the notebook stays responsive: Stop sets 
 ``StoppingCriteria`` checks after every new token. ``send(text, wait=True)`` does the same work but returns only
 when the reply is complete, which is what tests and nbval use.
 
+Replies are shown as chat applications show them, their Markdown rendered (headings, lists, **bold**, tables, code
+blocks) by :func:`render_markdown`, safely: HTML written in a reply is shown as text, never run. The status line
+counts the new tokens and their rate (tokens per second) while a reply streams and when it ends. A reply that goes
+round in a loop (its end repeats one piece over and over, :func:`find_loop`) is stopped early, and the status line
+says so and what to try; **stop a reply that loops** switches that off.
+
+The conversation lives in the kernel, in the widget's ``turns``: a refreshed page shows the widget again, with its
+conversation, once the notebook has been saved after the widget appeared; otherwise a cell with just the widget's
+name shows it again. A restarted kernel has lost it.
+
 Decoding starts as the model's own published sampling settings (``generation_config.json``: temperature 0.7,
 top_p 0.8, top_k 20, repetition penalty 1.1), the settings the seed's ``generate`` call and chat UIs use: greedy
 decoding of a 0.5B model falls into loops in long replies, Chinese ones above all. Each Send draws a new sample
@@ -37,9 +47,11 @@ import html
 import random
 import threading
 import time
+from functools import lru_cache
 
 import ipywidgets as widgets
 import torch
+from markdown_it import MarkdownIt
 from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from helpers import catalogue
@@ -59,8 +71,63 @@ _STATUS_COLOURS = {"info": "#555", "warning": "#e65100", "error": "#c62828"}
 CONVERSATION_HEIGHT_PX = 360  # the conversation scrolls past this height
 TEMPLATE_HEIGHT_PX = 320  # the chat-template panel scrolls past this height
 TEMPLATE_REFRESH_S = 0.3  # while a reply streams, the template panel is redrawn at most this often
+STATUS_REFRESH_S = 0.5  # while a reply streams, the status line's token count and rate are redrawn at most this often
+# A reply loops when its end repeats one piece at least LOOP_REPEATS times in a row, over at least LOOP_MIN_TOKENS
+# tokens (so that "...", a table's |---|---| or "ha ha ha" do not count); only its last LOOP_WINDOW tokens are searched.
+LOOP_REPEATS = 3
+LOOP_MIN_TOKENS = 24
+LOOP_WINDOW = 400
 # The settings reset(defaults=True) puts back: the controls of these names.
-SETTINGS = ("mode", "temperature", "top_p", "repetition_penalty", "random_seed", "max_new_tokens", "show_template")
+SETTINGS = ("mode", "temperature", "top_p", "repetition_penalty", "random_seed", "max_new_tokens", "show_template",
+            "stop_loops")
+
+# Markdown as CommonMark with tables and strikethrough. "html": False shows any HTML in a reply as text; images are
+# off (a reply could point one at any address); links are checked by markdown-it (no javascript: or data: URLs).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable(["table", "strikethrough"]).disable("image")
+_MARKDOWN_CSS = """<style>
+.qcw-md p{margin:0 0 .45em} .qcw-md > :last-child{margin-bottom:0}
+.qcw-md h1,.qcw-md h2,.qcw-md h3,.qcw-md h4,.qcw-md h5,.qcw-md h6{font-size:1.05em;margin:.5em 0 .3em;line-height:1.3}
+.qcw-md ul,.qcw-md ol{margin:.15em 0 .45em;padding-left:1.6em}
+.qcw-md pre{background:#f6f8fa;border:1px solid #e1e4e8;border-radius:4px;padding:6px 8px;margin:.3em 0 .5em;
+  overflow-x:auto;white-space:pre;line-height:1.35}
+.qcw-md code{font-family:var(--jp-code-font-family,monospace);font-size:.92em;background:#eef0f2;padding:0 3px;
+  border-radius:3px}
+.qcw-md pre code{background:none;padding:0}
+.qcw-md table{border-collapse:collapse;margin:.3em 0 .5em} .qcw-md th,.qcw-md td{border:1px solid #ccc;padding:2px 6px}
+.qcw-md blockquote{border-left:3px solid #ccc;margin:0 0 .45em;padding-left:8px;color:#555}
+</style>"""
+
+
+def _link_opens_a_new_tab(renderer, tokens, index, options, env):
+    tokens[index].attrSet("target", "_blank")
+    tokens[index].attrSet("rel", "noopener noreferrer")
+    return renderer.renderToken(tokens, index, options, env)
+
+
+_MARKDOWN.add_render_rule("link_open", _link_opens_a_new_tab)
+
+
+@lru_cache(maxsize=512)
+def render_markdown(text: str) -> str:
+    """``text`` (a reply) as HTML: its Markdown rendered, any HTML in it escaped so that it shows as text and never
+    runs (no ``<script>``, no ``onerror=``), images left out, and links opened in a new tab."""
+    return _MARKDOWN.render(text)
+
+
+def find_loop(sequence, min_repeats: int = 3, min_length: int = 1):
+    """``(start, piece)`` for the shortest piece that the end of ``sequence`` (a text, or a list of token ids) repeats
+    at least ``min_repeats`` times in a row (the last time perhaps cut short), the repeats covering at least
+    ``min_length`` items; None when it does not end in such a loop. With ``min_length=1`` this is notebook 09's
+    ``find_loop``; the widget asks for ``LOOP_MIN_TOKENS`` tokens."""
+    for size in range(1, len(sequence) // min_repeats + 1):
+        run = 0  # how many items at the end equal the item `size` places before them
+        while run < len(sequence) - size and sequence[-1 - run] == sequence[-1 - run - size]:
+            run += 1
+        if (run >= size * (min_repeats - 1) and run + size >= min_length
+                and (not isinstance(sequence, str) or sequence[-size:].strip())):
+            start = len(sequence) - run - size
+            return start, sequence[start:start + size]
+    return None
 
 
 class StopOnEvent(StoppingCriteria):
@@ -71,6 +138,27 @@ class StopOnEvent(StoppingCriteria):
 
     def __call__(self, input_ids, scores, **kwargs):
         return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
+class WatchReply(StoppingCriteria):
+    """A ``StoppingCriteria`` that watches the reply grow: ``count`` new tokens so far, and (when ``stop_loops``) ends
+    ``generate`` once the reply ends in a loop (:func:`find_loop`), keeping it in ``loop`` as (piece ids, repeats)."""
+
+    def __init__(self, prompt_length: int, stop_loops: bool):
+        self.prompt_length, self.stop_loops = prompt_length, stop_loops
+        self.count = 0
+        self.loop: tuple[list[int], int] | None = None
+
+    def __call__(self, input_ids, scores, **kwargs):
+        reply = input_ids[0, self.prompt_length:]
+        self.count = reply.shape[0]
+        if self.stop_loops and self.loop is None:
+            tail = reply[-LOOP_WINDOW:].tolist()
+            found = find_loop(tail, LOOP_REPEATS, LOOP_MIN_TOKENS)
+            if found is not None:
+                start, piece = found
+                self.loop = piece, (len(tail) - start) // len(piece)
+        return torch.full((input_ids.shape[0],), self.loop is not None, dtype=torch.bool, device=input_ids.device)
 
 
 def _scrolling(inner_html: str, height_px: int, css_class: str = "") -> str:
@@ -86,6 +174,7 @@ class ChatWidget:
     ``send_button``, ``stop_button``, ``reset_button``, ``system`` (the system prompt), ``mode`` (sampling or
     greedy), ``temperature``, ``top_p``, ``repetition_penalty``, ``random_seed`` (empty: a new sample on every
     Send), ``max_new_tokens``, ``show_template``, and the read-only ``conversation``, ``status`` and ``template``.
+    ``stop_loops`` (stop a reply that loops).
     ``messages`` is the conversation as the model sees it, ``status_text`` the last status line,
     ``last_generation`` the ids of the last reply (a :class:`helpers.chat.Generation`), ``last_reuse`` how many
     prompt tokens the kept key/value cache saved, ``last_random_seed`` the random seed of the last sampled reply.
@@ -149,6 +238,8 @@ class ChatWidget:
         self.random_seed = widgets.Text(value="", placeholder=self.text("widget.random_seed_placeholder"),
                                         description=self.text("widget.random_seed"), style=wide,
                                         layout=widgets.Layout(width="260px")).add_class("qcw-random-seed")
+        self.stop_loops = widgets.Checkbox(value=True, description=self.text("widget.stop_loops"), indent=False,
+                                           layout=widgets.Layout(width="auto")).add_class("qcw-stop-loops")
         self.show_template = widgets.ToggleButton(value=False, description=self.text("widget.template.show"),
                                                   icon="code",
                                                   layout=widgets.Layout(width="240px")).add_class("qcw-show-template")
@@ -169,7 +260,7 @@ class ChatWidget:
             widgets.HBox([self.mode, self.max_new_tokens]),
             widgets.HBox([self.temperature, self.top_p]),
             widgets.HBox([self.repetition_penalty, self.random_seed]),
-            self.show_template,
+            widgets.HBox([self.show_template, self.stop_loops]),
             self.template,
         ], layout=widgets.Layout(border="1px solid #ddd", padding="6px")).add_class("qcw-chat")
         self.defaults = {name: getattr(self, name).value for name in SETTINGS}
@@ -181,8 +272,21 @@ class ChatWidget:
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.view._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = self.text("widget.plain_text")
+        name = self._name()
+        bundle["text/plain"] = (self.text("widget.plain_text", name=name) if name
+                                else self.text("widget.plain_text.unnamed"))
         return bundle
+
+    def _name(self) -> str | None:
+        """The notebook's name for this widget (``chat``), so that the saved notebook can say how to show it again."""
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return None
+        shell = get_ipython()
+        names = [] if shell is None else [name for name, value in shell.user_ns.items()
+                                          if value is self and not name.startswith("_")]
+        return names[0] if names else None
 
     def text(self, key: str, **values) -> str:
         """The message ``key`` of the catalogue in the widget's language, its fields filled in."""
@@ -317,6 +421,7 @@ class ChatWidget:
         Returns the reply, or None when there is none (an error, or Stop before the first piece of text).
         """
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        watch = WatchReply(inputs.input_ids.shape[1], self.stop_loops.value)
         outcome: dict = {}
         reuse = None
 
@@ -329,23 +434,29 @@ class ChatWidget:
                 with torch.no_grad():
                     outcome["ids"] = self.model.generate(
                         **inputs, streamer=streamer, **settings, cache=self.kv_cache.cache,
-                        stopping_criteria=StoppingCriteriaList([StopOnEvent(self._stop_event)]))
+                        stopping_criteria=StoppingCriteriaList([StopOnEvent(self._stop_event), watch]))
             except Exception as exc:  # shown in the widget by _finish
                 outcome["error"] = exc
                 streamer.end()  # wakes up the loop below
 
         user, reply = self.turns[-2], self.turns[-1]
         started, first = time.perf_counter(), None
+        status_drawn = started
         try:
             worker = threading.Thread(target=generate, daemon=True)
             worker.start()
             for piece in streamer:
+                now = time.perf_counter()
                 if first is None and piece:
-                    first = time.perf_counter() - started
+                    first = now - started
                 reply["content"] += piece
                 self.conversation.value = self._conversation_html(streaming=True)
-                if self.show_template.value and time.perf_counter() - self._template_drawn > TEMPLATE_REFRESH_S:
+                if self.show_template.value and now - self._template_drawn > TEMPLATE_REFRESH_S:
                     self._draw_template()
+                if now - status_drawn > STATUS_REFRESH_S and not self._stop_event.is_set():
+                    status_drawn = now
+                    self._say(self.text("widget.status.generating_rate", count=watch.count,
+                                        rate=watch.count / (now - started)))
             worker.join()
         except Exception as exc:
             outcome.setdefault("error", exc)
@@ -355,12 +466,13 @@ class ChatWidget:
             self.kv_cache.reset()  # an error mid-way: the cache may hold positions nobody recorded
         try:
             return self._finish(inputs, outcome, user, reply, time.perf_counter() - started, first, reuse,
-                                random_seed)
+                                random_seed, watch.loop)
         finally:
             self._set_busy(False)  # whatever happened, Send works again
 
     def _finish(self, inputs, outcome: dict, user: dict, reply: dict, seconds: float, first: float | None,
-                reuse: Reuse | None, random_seed: int | None) -> str | None:
+                reuse: Reuse | None, random_seed: int | None,
+                loop: tuple[list[int], int] | None = None) -> str | None:
         stopped, error = self._stop_event.is_set(), outcome.get("error")
         usable = error is None and bool(reply["content"])
         if not usable:
@@ -376,10 +488,17 @@ class ChatWidget:
             self.last_reuse, self.last_random_seed = reuse, random_seed
             count = len(self.last_generation.new_ids)
             tokens = self.text("widget.tokens.one" if count == 1 else "widget.tokens.many", count=count)
-            ended = self.text("widget.ended." + ("stop" if stopped else
-                                                 self.last_generation.stopped_by.replace(" ", "_")))
-            timing = (self.text("widget.timing", seconds=seconds) if first is None
-                      else self.text("widget.timing.first", seconds=seconds, first=first))
+            if loop is not None:
+                piece, repeats = loop
+                shown = self.tokenizer.decode(piece, skip_special_tokens=True).replace("\n", "⏎")
+                ended = self.text("widget.ended.loop", piece=shown if len(shown) <= 40 else shown[:39] + "…",
+                                  repeats=repeats)
+            else:
+                ended = self.text("widget.ended." + ("stop" if stopped else
+                                                     self.last_generation.stopped_by.replace(" ", "_")))
+            rate = count / seconds if seconds > 0 else 0.0
+            timing = (self.text("widget.timing", seconds=seconds, rate=rate) if first is None
+                      else self.text("widget.timing.first", seconds=seconds, rate=rate, first=first))
             prompt = len(self.last_generation.prompt_ids)
             read = (self.text("widget.read", computed=reuse.computed, prompt=prompt, reused=reuse.reused)
                     if reuse is not None and reuse.reused else "")
@@ -387,6 +506,10 @@ class ChatWidget:
                    else self.text("widget.how.sampled", random_seed=random_seed))
             if not reply["content"]:
                 self._say(self.text("widget.status.no_text", tokens=tokens, ended=ended), "warning")
+            elif loop is not None:
+                penalty = min(round(self.repetition_penalty.value + 0.1, 2), self.repetition_penalty.max)
+                self._say(self.text("widget.status.stopped", tokens=tokens, timing=timing, ended=ended, how=how,
+                                    read=read) + " " + self.text("widget.status.loop", penalty=penalty), "warning")
             else:
                 self._say(self.text("widget.status.stopped" if stopped else "widget.status.done", tokens=tokens,
                                     timing=timing, ended=ended, how=how, read=read))
@@ -417,18 +540,20 @@ class ChatWidget:
         return self.tokenizer.apply_chat_template(validate_messages(self.messages), tokenize=False)
 
     def _conversation_html(self, streaming: bool = False) -> str:
+        """The conversation as HTML: the user's and the system's words as typed (escaped), the replies' Markdown
+        rendered by :func:`render_markdown`."""
         turns = []
         for i, message in enumerate(self.messages):
             role = message["role"]
             cursor = "▌" if streaming and i == len(self.messages) - 1 else ""
+            body = (f'<div class="qcw-text qcw-md">{render_markdown(message["content"])}</div>' if role == "assistant"
+                    else f'<div class="qcw-text" style="white-space:pre-wrap">{html.escape(message["content"])}</div>')
             turns.append(
                 f'<div class="qcw-turn qcw-{role}" style="padding:4px 8px;border-radius:6px;{_BUBBLES[role]}">'
-                f'<b>{html.escape(self.text("widget.role." + role))}</b>'
-                '<div class="qcw-text" style="white-space:pre-wrap">'
-                f'{html.escape(message["content"])}</div>{cursor}</div>')
+                f'<b>{html.escape(self.text("widget.role." + role))}</b>{body}{cursor}</div>')
         if not self.turns:
             turns.append(f'<div style="color:#999;margin:6px 0">{html.escape(self.text("widget.no_messages"))}</div>')
-        return _scrolling("".join(turns), CONVERSATION_HEIGHT_PX)
+        return _MARKDOWN_CSS + _scrolling("".join(turns), CONVERSATION_HEIGHT_PX)
 
     def _draw_template(self) -> None:
         """The chat template of the conversation as it is now (a streaming reply included), with its token count."""
