@@ -127,10 +127,12 @@ def time_turns(model, tokenizer, questions: list[str], keep_cache: bool, max_new
     from transformers import StoppingCriteriaList
 
     from helpers.chat.generation import GREEDY, build_inputs
+    from helpers.display.progress import GenerationProgress
     from helpers.seed import SEED_SYSTEM_PROMPT
 
     messages = [{"role": "system", "content": SEED_SYSTEM_PROMPT}]
     kept = ConversationCache(model)
+    progress = GenerationProgress()   # one line for all the turns, empty when they are done
     rows = []
     for turn, question in enumerate(questions, start=1):
         messages.append({"role": "user", "content": question})
@@ -144,7 +146,7 @@ def time_turns(model, tokenizer, questions: list[str], keep_cache: bool, max_new
         started = time.perf_counter()
         with torch.no_grad():
             output = model.generate(**inputs, max_new_tokens=max_new_tokens, **GREEDY, **extra,
-                                    stopping_criteria=StoppingCriteriaList([timer]))
+                                    stopping_criteria=StoppingCriteriaList([timer]), streamer=progress)
         if keep_cache:
             kept.update(output)
         new_ids = output[0, prompt:].tolist()

@@ -9,6 +9,7 @@ from helpers.catalogue import text
 from helpers.chat.conversation import check_fits_context, context_length as model_context_length
 from helpers.errors import ArgumentError
 from helpers.chat.messages import validate_messages
+from helpers.display.progress import GenerationProgress
 
 # Greedy decoding: always the most likely next token, so a run is reproducible. The model's published defaults
 # sample (temperature 0.7, top_p 0.8, top_k 20) and add a repetition penalty of 1.1; we switch both off, so that
@@ -71,6 +72,9 @@ def end_of_turn_ids(model) -> list[int]:
 def generate(model, tokenizer, messages, max_new_tokens: int = 256, **generate_kwargs) -> Generation:
     """Stage 6: run ``model.generate`` on the messages (greedy unless told otherwise) and time it.
 
+    While it runs, JupyterLab shows the new tokens so far and their speed (:class:`GenerationProgress`; pass
+    ``streamer=`` to stream otherwise).
+
     Bad arguments fail at once with a message that names them: a ``max_new_tokens`` that is not a positive int
     (:class:`helpers.errors.ArgumentError`), a model and a tokenizer in each other's places, bad messages
     (:class:`helpers.MessagesError`), or a prompt that with ``max_new_tokens`` more tokens would not fit the
@@ -82,7 +86,7 @@ def generate(model, tokenizer, messages, max_new_tokens: int = 256, **generate_k
     _check_model(model, tokenizer)
     inputs = build_inputs(messages, tokenizer, model.device, max_new_tokens=max_new_tokens,
                           context_length=model_context_length(model))
-    settings = {**GREEDY, **generate_kwargs}
+    settings = {**GREEDY, "streamer": GenerationProgress(), **generate_kwargs}
     started = time.perf_counter()
     with torch.no_grad():
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, **settings)
