@@ -173,8 +173,8 @@ class ChatWidget:
     The parts are ordinary ipywidgets you can also drive from code: ``input`` (the text box; Enter sends),
     ``send_button``, ``stop_button``, ``reset_button``, ``system`` (the system prompt), ``mode`` (sampling or
     greedy), ``temperature``, ``top_p``, ``repetition_penalty``, ``random_seed`` (empty: a new sample on every
-    Send), ``max_new_tokens``, ``show_template``, and the read-only ``conversation``, ``status`` and ``template``.
-    ``stop_loops`` (stop a reply that loops).
+    Send), ``max_new_tokens``, ``show_template``, ``stop_loops`` (stop a reply that loops), and the read-only
+    ``conversation``, ``status`` and ``template``.
     ``messages`` is the conversation as the model sees it, ``status_text`` the last status line,
     ``last_generation`` the ids of the last reply (a :class:`helpers.chat.Generation`), ``last_reuse`` how many
     prompt tokens the kept key/value cache saved, ``last_random_seed`` the random seed of the last sampled reply.
