@@ -45,6 +45,18 @@ def main():
         def do_POST(self):
             if "silent" in modes:
                 time.sleep(600)
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            if body.get("stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for delta in ({"role": "assistant"}, {"content": "fake"}, {"content": " reply"}, {}):
+                    time.sleep(0.05)
+                    chunk = {"choices": [{"delta": delta, "finish_reason": None if delta else "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                return
             self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "fake"}}]})
 
         def reply(self, status, body):

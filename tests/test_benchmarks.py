@@ -93,3 +93,50 @@ def test_other_load_leaves_out_this_processs_own_work():
     assert quiet.own_cpu_seconds() - own >= 0.25
     assert load.cores() >= 0.0
     assert quiet.busy_cpu_seconds() > 0
+
+
+# ---------------------------------------------------------------------------------------------- class load
+
+FAKE_SERVER = ROOT / "tests" / "fake_chat_server.py"
+
+
+def test_class_load_streams_every_learner_at_once_and_tables_what_each_saw():
+    """benchmarks/class_load.py against the fake server (two pieces, 0.05 s apart): every learner gets the whole
+    reply, and the learners are served side by side, not one after another."""
+    from benchmarks import class_load
+
+    with class_load.local_server([sys.executable, str(FAKE_SERVER), "{port}", "ok"], "transformers serve") as server:
+        assert server.model == "fake-model" and server.process.poll() is None
+        learners, wall = class_load.class_of(server, 4, max_tokens=5)
+    assert server.process.poll() is not None  # stopped with the block
+    assert [(r.pieces, r.text) for r in learners] == [(2, "fake reply")] * 4
+    assert all(0.05 <= r.first_s <= r.end_s <= wall for r in learners)
+    assert wall < 4 * 0.2  # four replies of 0.2 s of sleeps each: one after another would take 0.8 s at least
+
+    row = class_load.row("fake", learners, wall)
+    assert row["learners"] == 4 and row["distinct_replies"] == 1
+    assert row["total_tokens_per_s"] == pytest.approx(8 / wall)
+    assert row["tokens_per_s_min"] <= row["tokens_per_s_median"]
+    line = class_load.markdown([row]).splitlines()[-1]
+    assert line.startswith("| fake | 4 | ") and line.endswith(" | 1 |")
+
+
+def test_class_load_says_what_is_wrong_with_its_arguments(capsys):
+    from benchmarks import class_load
+
+    with pytest.raises(SystemExit):
+        class_load.main(["--engines", "ollama"])
+    assert "unknown engine 'ollama'" in capsys.readouterr().err
+    if not perf.llama_cpp_available():
+        with pytest.raises(SystemExit):
+            class_load.main(["--engines", "llama-cpp-python"])
+        assert "pip install -e '.[server-test]'" in capsys.readouterr().err
+
+
+def test_a_server_that_exits_before_it_is_ready_shows_its_log():
+    from benchmarks import class_load
+
+    argv = [sys.executable, "-c", "import sys; print('no model here'); sys.exit(3)", "{port}"]
+    with pytest.raises(RuntimeError, match=r"exited with code 3:\nno model here"):
+        with class_load.local_server(argv, "llama.cpp"):
+            pass
