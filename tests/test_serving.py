@@ -107,7 +107,7 @@ def test_start_waits_for_health_reads_the_model_id_and_stops_everything(model_di
     server = serving.start_server(model_dir, command=fake("ok,child", pid_file, calls), progress=False)
     leader, child = read_pids(pid_file, 2)
     assert calls == [("fake-model", server.port)]  # the folder's name is the model id: no path travels
-    assert server.pid == leader and server.running and server.started_here
+    assert server.pid == leader and not gone(leader) and server.started_here
     assert server.base_url == f"http://127.0.0.1:{server.port}/v1"
     assert server.model == "fake-model" and server.kind == "transformers serve"
     assert 0 < server.seconds_to_ready < 30
@@ -118,7 +118,7 @@ def test_start_waits_for_health_reads_the_model_id_and_stops_everything(model_di
 
     server.stop()
     assert gone(leader) and wait_gone(child)  # the child ignores SIGTERM: the group's SIGKILL ended it
-    assert server.leftover_pids() == [] and serving.running_servers() == [] and not server.running
+    assert server.leftover_pids() == [] and serving.running_servers() == []
     assert server.log_path is None and not log_dir.exists()
     server.stop()  # twice is fine
 
@@ -145,7 +145,7 @@ def test_the_context_manager_stops_the_server_when_the_block_fails(model_dir, tm
     with pytest.raises(ZeroDivisionError):
         with serving.chat_server(model_dir, command=fake("ok,child", pid_file), progress=False) as server:
             leader, child = read_pids(pid_file, 2)
-            assert server.running
+            assert not gone(server.pid)
             1 / 0
     assert gone(leader) and wait_gone(child) and serving.running_servers() == []
 
@@ -181,7 +181,7 @@ def test_a_port_the_caller_asked_for_that_is_taken(model_dir, listening_socket):
 
 def test_port_none_picks_a_free_port_beside_a_taken_one(model_dir, listening_socket):
     with serving.start_server(model_dir, port=None, command=fake(), progress=False) as server:
-        assert server.port != listening_socket and server.running
+        assert server.port != listening_socket and not gone(server.pid)
 
 
 @pytest.mark.parametrize("port", [0, 70000, "8000", True])

@@ -7,8 +7,9 @@ gives a notebook a server to send that list to:
   model preloaded (so the first request does not wait ~50 s for a lazy load), no CORS, and its log in a temporary
   file;
 * when ``WORKBOOK_API_BASE`` is set (e.g. ``http://gpu-box:8000/v1``), the OpenAI-compatible server it names, for
-  instance vLLM on a GPU machine that every student's notebook talks to (see :data:`VLLM_COMMAND`). Nothing is
-  started then, and the same cells run unchanged.
+  instance vLLM on a GPU machine (see :data:`VLLM_COMMAND`) or llama.cpp's server, that every student's notebook
+  talks to. Nothing is started then, and the same cells run unchanged; :func:`server_kind` tells the engines apart,
+  and each gets the request fields that make it greedy.
 
 ``with chat_server() as server:`` yields a :class:`ChatServer` and stops a local one when the block ends, also when
 it ends with an error. In a notebook, where a block cannot span cells, ``server = chat_server()`` then
@@ -83,13 +84,6 @@ class ChatServer:
     @property
     def started_here(self) -> bool:
         return self.pid is not None
-
-    @property
-    def running(self) -> bool:
-        """True while a server started here is alive (always True for an external one: we do not own it)."""
-        if not self.started_here:
-            return True
-        return self._process is not None and self._process.poll() is None
 
     @property
     def extra_body(self) -> dict:
