@@ -13,7 +13,12 @@ English (notebooks/20_chat_widget.ipynb):
 - a message typed and sent with **Enter** (the keyboard shortcut) streams back; it prints the time from Enter to the
   first streamed text and saves screenshots under test-artifacts/;
 - with the template panel shown, a second message streams: the panel shows the new message while the reply is still
-  being generated, stays within its bounded height, and Stop ends the reply (the kernel answered it mid-generation).
+  being generated, stays within its bounded height, and Stop ends the reply (the kernel answered it mid-generation);
+- greedy, a request for a code block with HTML in the message: the reply's Markdown is rendered (a ``<pre><code>``
+  block, no ``` fences left), the status line gives tokens per second, and nothing from the message or the reply
+  runs or becomes an element (the message's ``<img onerror=...>`` stays text);
+- the refresh: saved, the page reloaded shows the same live widget with the same conversation; and a cell with just
+  ``chat`` shows it again (what the saved notebook tells a learner whose refreshed page lost the widget).
 
 Chinese (notebooks/zh/20_chat_widget.ipynb):
 
@@ -21,8 +26,12 @@ Chinese (notebooks/zh/20_chat_widget.ipynb):
   catalogue (helpers/locale/zh/LC_MESSAGES/workbook.po);
 - with max_new_tokens lowered in the slider's box, the seed's Chinese prompt 请介绍一下iPhone, sent with Enter,
   streams back (the reply grows while it is generated), under the Chinese role labels, with a Chinese status line
-  that counts no more new tokens than the slider allows; a screenshot is kept (test-artifacts/chat_widget_chinese.png):
-  with the CJK font the test makes sure of, its characters render as glyphs, not empty boxes.
+  that counts no more new tokens than the slider allows and their rate, its Markdown rendered (no ** or ### left);
+  a screenshot is kept (test-artifacts/chat_widget_chinese.png): with the CJK font the test makes sure of, its
+  characters render as glyphs, not empty boxes.
+
+Both run under the lab's own page config (helpers/__main__.py's LAB_PAGE_CONFIG): the "official Jupyter news?"
+pop-up never shows.
 
 Finally the server shuts down, and the test checks that no server, kernel or browser process is left.
 """
@@ -50,6 +59,7 @@ import pytest
 from browser_support import CHROMIUM_ARGS, ensure_chromium, ensure_cjk_font
 
 from helpers import catalogue
+from helpers.__main__ import LAB_PAGE_CONFIG
 from helpers.serving import free_port
 from helpers.widget import TEMPLATE_HEIGHT_PX
 
@@ -59,6 +69,10 @@ NOTEBOOK_ZH = Path("notebooks") / "zh" / "20_chat_widget.ipynb"
 ARTIFACTS = REPO / "test-artifacts"
 MESSAGE = "What is a token in a language model? Answer in one sentence."
 STOP_MESSAGE = "Count from 1 to 200, one number per line."
+# Markdown wanted in the reply, and HTML in the message that must stay text (and that the reply may echo)
+MARKDOWN_MESSAGE = 'Write a Python hello world program in a fenced code block. <img src=x onerror="window.__xss=1">'
+MARKDOWN_MAX_NEW_TOKENS = 60
+NEWS_POPUP = "official Jupyter news"
 CHINESE_MESSAGE = "请介绍一下iPhone"  # the seed's own prompt
 CHINESE_MAX_NEW_TOKENS = 48  # typed into the slider's box: a short reply keeps the test quick
 
@@ -134,10 +148,10 @@ def write_isolated_config(folder: Path) -> dict[str, Path]:
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
     (dirs["config"] / "labconfig").mkdir()
-    # the "Jupyter news?" toast would cover the page; the extension manager would query PyPI
-    (dirs["config"] / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
-        "@jupyterlab/apputils-extension:announcements": True,
-        "@jupyterlab/extensionmanager-extension": True}}))
+    # the lab's own page config (no "Jupyter news?" pop-up), and no extension manager, which would query PyPI
+    page_config = {"disabledExtensions": {**LAB_PAGE_CONFIG["disabledExtensions"],
+                                          "@jupyterlab/extensionmanager-extension": True}}
+    (dirs["config"] / "labconfig" / "page_config.json").write_text(json.dumps(page_config))
     # keep every cell in the DOM, so that every prompt can be read
     tracker = dirs["settings"] / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
@@ -392,6 +406,33 @@ def watch_a_reply(page, status, lang: str) -> dict:
     return watch
 
 
+def set_max_new_tokens(page, value: int) -> None:
+    """Type ``value`` into the max_new_tokens slider's box, as a learner can."""
+    from playwright.sync_api import expect
+
+    readout = page.locator(".qcw-max-new-tokens .widget-readout")
+    readout.fill(str(value))
+    readout.press("Enter")
+    expect(readout).to_have_text(str(value))
+
+
+def conversation_texts(page, nth: int = 0) -> list[str]:
+    """The texts of every turn in the ``nth`` widget on the page."""
+    return page.locator(".qcw-conversation").nth(nth).locator(".qcw-text").all_inner_texts()
+
+
+def wait_until_saved(lab: Lab, notebook: Path) -> None:
+    """Wait until the notebook on disk holds the widget's output (a view of a live model), as saving leaves it."""
+    deadline = time.monotonic() + 60
+    while True:
+        cells = lab.api(f"/api/contents/{notebook.as_posix()}")["content"]["cells"]
+        if any("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+               for cell in cells if cell["cell_type"] == "code" for output in cell["outputs"]):
+            return
+        assert time.monotonic() < deadline, "the notebook was not saved with the widget's output"
+        time.sleep(0.5)
+
+
 def test_chat_widget_in_a_real_browser(lab):
     from playwright.sync_api import expect
 
@@ -443,6 +484,49 @@ def test_chat_widget_in_a_real_browser(lab):
         height = panel.evaluate("element => element.getBoundingClientRect().height")
         assert height <= TEMPLATE_HEIGHT_PX + 1, f"the template panel is {height} px tall, not bounded"
         chat.screenshot(path=ARTIFACTS / "chat_widget_stopped.png")
+        assert page.get_by_text(NEWS_POPUP).count() == 0, "the Jupyter news pop-up is showing"
+
+        # Markdown rendered, HTML never live: greedy, a code block asked for, HTML in the message
+        page.locator(".qcw-show-template").click()
+        page.locator(".qcw-mode button").filter(has_text=re.compile(r"^greedy$")).click()
+        set_max_new_tokens(page, MARKDOWN_MAX_NEW_TOKENS)
+        text_box.fill(MARKDOWN_MESSAGE)
+        text_box.press("Enter")
+        watch_a_reply(page, status, "en")
+        expect(users).to_have_text([MESSAGE, STOP_MESSAGE, MARKDOWN_MESSAGE])   # the HTML shown as typed
+        reply = replies.nth(2)
+        print(f"[browser] Markdown reply: {reply.inner_text()!r}")
+        expect(reply.locator("pre code")).not_to_have_count(0)
+        assert "```" not in reply.inner_text(), "the code fence is shown raw"
+        assert re.search(r"\(\d+\.\d tokens/s\)", status.inner_text()), status.inner_text()
+        live = page.locator(".qcw-conversation").locator("img, script, iframe, svg, [onerror], [onload], [onclick]")
+        assert live.count() == 0, "HTML from the conversation became elements"
+        assert page.evaluate("() => window.__xss") is None, "the message's onerror= ran"
+        chat.screenshot(path=ARTIFACTS / "chat_widget_markdown.png")
+
+        # the refresh: saved, the reloaded page shows the same live widget and conversation
+        before = conversation_texts(page)
+        page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^File$")).click()
+        page.locator('.lm-Menu-item[data-command="docmanager:save"]').click()
+        wait_until_saved(lab, NOTEBOOK)
+        page.reload()
+        expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=PAGE_READY_S * 1000)
+        expect(page.locator(".qcw-chat")).to_have_count(1)
+        page.locator(".qcw-chat").scroll_into_view_if_needed()
+        expect(page.locator(".qcw-conversation .qcw-text")).to_have_text(before, use_inner_text=True)
+        expect(page.locator(".qcw-conversation pre code")).not_to_have_count(0)
+        assert page.get_by_text(NEWS_POPUP).count() == 0, "the Jupyter news pop-up is showing"
+        # and a cell with just `chat`, what the saved notebook says to run, shows it again
+        page.locator(".jp-Notebook .jp-Cell").last.click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")
+        page.keyboard.press("Enter")
+        page.keyboard.type("chat")
+        page.keyboard.press("Shift+Enter")
+        expect(page.locator(".qcw-chat")).to_have_count(2)
+        expect(page.locator(".qcw-conversation").nth(1).locator(".qcw-text")).to_have_text(before,
+                                                                                        use_inner_text=True)
+        page.locator(".qcw-chat").nth(1).screenshot(path=ARTIFACTS / "chat_widget_shown_again.png")
 
 
 def test_the_chinese_widget_in_a_real_browser(lab):
@@ -467,11 +551,9 @@ def test_the_chinese_widget_in_a_real_browser(lab):
         settings = zh("widget.settings.summary", decoding=sampling, repetition_penalty=1.1, max_new_tokens=512)
         expect(status).to_have_text(zh("widget.status.new_conversation", settings=settings))
 
+        assert page.get_by_text(NEWS_POPUP).count() == 0, "the Jupyter news pop-up is showing"
         # a short reply: max_new_tokens typed into the slider's box, as a learner can
-        readout = page.locator(".qcw-max-new-tokens .widget-readout")
-        readout.fill(str(CHINESE_MAX_NEW_TOKENS))
-        readout.press("Enter")
-        expect(readout).to_have_text(str(CHINESE_MAX_NEW_TOKENS))
+        set_max_new_tokens(page, CHINESE_MAX_NEW_TOKENS)
 
         page.evaluate(WATCH_REPLY_JS)
         text_box.fill(CHINESE_MESSAGE)
@@ -487,6 +569,8 @@ def test_the_chinese_widget_in_a_real_browser(lab):
         expect(replies).to_have_count(1)
         reply = replies.first.inner_text()
         assert reply.strip(), "the Chinese message got an empty reply"
+        assert "**" not in reply and "###" not in reply, f"Markdown shown raw: {reply!r}"
+        assert re.search(r"每秒 \d+\.\d 个词元", done), done
         assert len(watch["lengths"]) >= 2, f"the reply did not grow while streaming: {watch['lengths']}"
         expect(page.locator(".qcw-conversation .qcw-user > b")).to_have_text(zh("widget.role.user"))
         expect(page.locator(".qcw-conversation .qcw-assistant > b")).to_have_text(zh("widget.role.assistant"))
