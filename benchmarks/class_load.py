@@ -210,7 +210,7 @@ def class_of(server: Server, learners: int, max_tokens: int) -> tuple[list[Learn
         except BaseException as error:  # noqa: BLE001 - reported below, with the others' results
             results[i] = error
 
-    threads = [threading.Thread(target=learner, args=(i,)) for i in range(learners)]
+    threads = [threading.Thread(target=learner, args=(i,), daemon=True) for i in range(learners)]
     for thread in threads:
         thread.start()
     started = time.perf_counter()
@@ -294,14 +294,17 @@ def main(argv: list[str] | None = None) -> int:
     rows, load_before = [], os.getloadavg()
     busy, own, servers_cpu, started = busy_cpu_seconds(), own_cpu_seconds(), 0.0, time.monotonic()
     for engine in engines:
-        with engine_server(engine, max(counts), threads) as server:
-            group_before = group_cpu_seconds(server.process.pid)
-            class_of(server, 1, 8)  # warm-up
-            for n in counts:
-                learners, wall = class_of(server, n, args.max_tokens)
-                rows.append(row(engine, learners, wall))
-                print(markdown(rows[-1:]).splitlines()[-1], flush=True)
-            servers_cpu += group_cpu_seconds(server.process.pid) - group_before
+        try:
+            with engine_server(engine, max(counts), threads) as server:
+                group_before = group_cpu_seconds(server.process.pid)
+                class_of(server, 1, 8)  # warm-up
+                for n in counts:
+                    learners, wall = class_of(server, n, args.max_tokens)
+                    rows.append(row(engine, learners, wall))
+                    print(markdown(rows[-1:]).splitlines()[-1], flush=True)
+                servers_cpu += group_cpu_seconds(server.process.pid) - group_before
+        except RuntimeError as error:  # a server that would not start, or learners that failed: say so, go on
+            print(f"{engine}: not measured: {error}", flush=True)
     wall = time.monotonic() - started
     other = max(busy_cpu_seconds() - busy - (own_cpu_seconds() - own) - servers_cpu, 0.0) / wall
     print(f"\nThe seed question, greedy, max_tokens {args.max_tokens}, streamed; {threads} threads per server.")
