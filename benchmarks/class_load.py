@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                 class_of(server, 1, 8)  # warm-up
                 for n in counts:
                     learners, wall = class_of(server, n, args.max_tokens)
-                    rows.append(row(engine, learners, wall))
+                    label = f"{engine} --parallel {max(counts)}" if engine == "llama-server" else engine
+                    rows.append(row(label, learners, wall))
                     print(markdown(rows[-1:]).splitlines()[-1], flush=True)
                 servers_cpu += group_cpu_seconds(server.process.pid) - group_before
         except RuntimeError as error:  # a server that would not start, or learners that failed: say so, go on
