@@ -212,11 +212,17 @@ OVER_A_MINUTE = {"en": "512-token answer keeps you waiting over a minute", "zh":
 
 def speed_table(path: Path) -> dict[str, dict[str, float]]:
     """Notebook 30's stored table of formats: {format: {column: value}}, read from its plain text."""
-    text = next(stored_text(c) for c in cells(path) if "decode tokens/s" in stored_text(c))
+    from helpers.display.words import heading
+
+    lang = "zh" if path.parent.name == "zh" else "en"
+    english = {heading(name, lang): name for name in ("prefill s", "decode tokens/s", "GB per token",
+                                                      "ceiling tokens/s", "share", "vs float32")}
+    marker = heading("decode tokens/s", lang)   # the Chinese edition shows the headings in Chinese
+    text = next(stored_text(c) for c in cells(path) if marker in stored_text(c))
     lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if "decode tokens/s" in line)
+    start = next(i for i, line in enumerate(lines) if marker in line)
     header, *rows = [line for line in lines[start:] if line.strip()]
-    columns = re.split(r"\s{2,}", header.strip())
+    columns = [english.get(name, name) for name in re.split(r"\s{2,}", header.strip())]
     table = {}
     for row in rows:
         name, *values = row.split()
