@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         if r["tokens_per_s_min"] >= READABLE_TOKENS_PER_S and r["ttft_max_s"] <= MAX_WAIT_S:
             readable[r["engine"]] = max(readable.get(r["engine"], 0), r["learners"])
-    for engine in engines:
+    for engine in dict.fromkeys(r["engine"] for r in rows):   # the rows' labels ("llama-server --parallel 8")
         print(f"{engine}: every learner's reply started within {MAX_WAIT_S:.0f} s and grew at "
               f"{READABLE_TOKENS_PER_S:.0f}+ tokens/s with up to {readable.get(engine, 0)} learners "
               f"(of {', '.join(map(str, counts))})")
