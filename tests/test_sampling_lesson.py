@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from helpers.chat.sampling import reshape
+from helpers.display.words import say
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "12_sampling.ipynb"
 
@@ -16,7 +17,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "12_sampling.ipyn
 def lesson():
     """The notebook's own functions, taken from the cells that define them (no model needed)."""
     cells = ["".join(c["source"]) for c in json.loads(NOTEBOOK.read_text())["cells"] if c["cell_type"] == "code"]
-    namespace = {"torch": torch}
+    namespace = {"torch": torch, "say": say}   # say: the notebook's sentences in its language (first cell)
     defining = [source for source in cells if source.lstrip().startswith("def ")]
     for source in defining:
         exec(compile(source, str(NOTEBOOK), "exec"), namespace)
