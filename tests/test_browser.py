@@ -81,6 +81,7 @@ SERVER_START_S = 120
 PAGE_READY_S = 180
 RUN_ALL_S = 900
 REPLY_S = 600
+SAVE_S = 180
 
 # Called in the page: the state of every code cell's prompt once execution started and nothing is queued, else null.
 CELLS_FINISHED_JS = """() => {
@@ -299,8 +300,8 @@ def chromium_context(executable: str, folder: Path):
 class Lab:
     """The running JupyterLab and browser that both tests share."""
 
-    def __init__(self, base: str, token: str, context):
-        self.base, self.token, self.context = base, token, context
+    def __init__(self, base: str, token: str, context, root: Path, log: Path):
+        self.base, self.token, self.context, self.root, self.log = base, token, context, root, log
 
     def api(self, path: str, method: str = "GET"):
         request = urllib.request.Request(f"{self.base}{path}", method=method,
@@ -342,7 +343,7 @@ def lab():
             patch.setenv("HOME", str(browser / "home"))
             patch.setenv("TMPDIR", str(browser / "tmp"))
             with jupyter_lab(jupyter, root) as (base, token, _server), chromium_context(executable, browser) as context:
-                yield Lab(base, token, context)
+                yield Lab(base, token, context, root, jupyter / "jupyter.log")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         print(f"[browser] server and browser, both tests: {time.monotonic() - started:.1f} s; screenshots in "
@@ -421,16 +422,29 @@ def conversation_texts(page, nth: int = 0) -> list[str]:
     return page.locator(".qcw-conversation").nth(nth).locator(".qcw-text").all_inner_texts()
 
 
-def wait_until_saved(lab: Lab, notebook: Path) -> None:
-    """Wait until the notebook on disk holds the widget's output (a view of a live model), as saving leaves it."""
-    deadline = time.monotonic() + 60
-    while True:
-        cells = lab.api(f"/api/contents/{notebook.as_posix()}")["content"]["cells"]
-        if any("application/vnd.jupyter.widget-view+json" in output.get("data", {})
-               for cell in cells if cell["cell_type"] == "code" for output in cell["outputs"]):
-            return
-        assert time.monotonic() < deadline, "the notebook was not saved with the widget's output"
-        time.sleep(0.5)
+def save_and_wait(page, lab: Lab, notebook: Path) -> None:
+    """Save with File > Save; once the page says it is saved, the file holds the widget's output (a live view).
+
+    The page is watched, not the server: polling the contents API while the save is under way loaded a busy
+    2-core server enough that the save did not finish in a minute (then JupyterLab asked "File Changed").
+    """
+    from playwright.sync_api import expect
+
+    page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^File$")).click()
+    page.locator('.lm-Menu-item[data-command="docmanager:save"]').click()
+    dirty = page.locator(".lm-TabBar-tab.jp-mod-dirty")
+    try:
+        expect(dirty).to_have_count(0, timeout=SAVE_S * 1000)
+    except AssertionError:
+        dialogs = page.locator(".jp-Dialog").all_inner_texts()
+        status = page.locator("#jp-main-statusbar").inner_text()
+        raise AssertionError(f"the notebook was not saved in {SAVE_S} s; status bar: {status!r}; dialogs: {dialogs}; "
+                             f"JupyterLab log (last lines):\n{lab.log.read_text(errors='replace')[-2000:]}") from None
+    saved = nbformat.read(lab.root / notebook, as_version=4)
+    mimes = [[sorted(output.get("data", {})) or output.output_type for output in cell.outputs]
+             for cell in saved.cells if cell.cell_type == "code"]
+    assert any("application/vnd.jupyter.widget-view+json" in output_mimes for cell in mimes for output_mimes in cell), \
+        f"the saved notebook holds no widget view; its code cells' outputs: {mimes}"
 
 
 def test_chat_widget_in_a_real_browser(lab):
@@ -506,9 +520,7 @@ def test_chat_widget_in_a_real_browser(lab):
 
         # the refresh: saved, the reloaded page shows the same live widget and conversation
         before = conversation_texts(page)
-        page.locator(".lm-MenuBar-item").filter(has_text=re.compile(r"^File$")).click()
-        page.locator('.lm-Menu-item[data-command="docmanager:save"]').click()
-        wait_until_saved(lab, NOTEBOOK)
+        save_and_wait(page, lab, NOTEBOOK)
         page.reload()
         expect(page.locator("#jp-main-statusbar")).to_contain_text("| Idle", timeout=PAGE_READY_S * 1000)
         expect(page.locator(".qcw-chat")).to_have_count(1)
