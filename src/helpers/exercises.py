@@ -527,6 +527,36 @@ def check_ceiling(answer, bandwidth_bytes_per_s: float, bytes_per_token: float) 
     return _wrong("ceiling.wrong", value=answer)
 
 
+# ----------------------------------------------------------------------------------------- 16 tools
+
+def check_tool_message(answer, result) -> Feedback:
+    """16: the message that carries a function's ``result`` back to the model: role "tool", the result as a str."""
+    import json
+
+    if answer is None:
+        return _wrong("no_answer")
+    if not isinstance(answer, dict):
+        return _wrong("tool_message.type", type=type(answer).__name__)
+    if "role" not in answer or "content" not in answer:
+        return _wrong("tool_message.keys", keys=sorted(answer))
+    if answer["role"] != "tool":
+        return _wrong("tool_message.role", role=repr(answer["role"]))
+    if "tool_calls" in answer:
+        return _wrong("tool_message.tool_calls")
+    content = answer["content"]
+    if not isinstance(content, str):
+        return _wrong("tool_message.content_type", type=type(content).__name__)
+    try:
+        read_back = json.loads(content)
+    except json.JSONDecodeError:
+        read_back = None
+    if read_back == result and read_back is not None:
+        return _right("tool_message.right", content=content)
+    if content == str(result):
+        return _wrong("tool_message.repr")
+    return _wrong("tool_message.content", content=repr(content[:60]))
+
+
 # ----------------------------------------------------------------------------------------- 40 over HTTP
 
 def check_greedy_request(answer, max_tokens: int) -> Feedback:
