@@ -585,3 +585,39 @@ def check_greedy_request(answer, max_tokens: int) -> Feedback:
     if answer.get("stream"):
         return _wrong("request.stream")
     return _right("request.right", count=len(messages), limit=max_tokens)
+
+
+# ----------------------------------------------------------------------------------------- 31 what int4 costs
+
+def check_perplexity(answer, log_probs) -> Feedback:
+    """31: the perplexity of a text from its tokens' natural-log probabilities; ``log_probs[0]`` belongs to the first
+    token, which has no prediction (recorded as 0.0), so the mean runs over the others."""
+    import math
+
+    if answer is None:
+        return _wrong("no_answer")
+    answer = _plain(answer)
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return _wrong("type.number", type=type(answer).__name__, value=repr(answer))
+    predicted = [float(value) for value in log_probs[1:]]
+    mean = sum(predicted) / len(predicted)
+    mean_all = sum(float(value) for value in log_probs) / len(log_probs)
+    expected = math.exp(-mean)
+
+    def close(value: float, target: float) -> bool:
+        return abs(value - target) <= 0.005 * abs(target)
+
+    if close(answer, expected):
+        return _right("perplexity.right", expected=expected, count=len(predicted))
+    mistakes = [
+        ("perplexity.first_token", [math.exp(-mean_all)]),
+        ("perplexity.sign", [math.exp(mean), math.exp(mean_all)]),
+        ("perplexity.base", [base ** -m for base in (2, 10) for m in (mean, mean_all)]
+         + [math.exp(-m / math.log(2)) for m in (mean, mean_all)]),
+        ("perplexity.sum", [math.exp(-sum(predicted))]),
+        ("perplexity.no_exp", [sign * m for sign in (1, -1) for m in (mean, mean_all)]),
+    ]
+    for key, values in mistakes:
+        if any(close(answer, value) for value in values):
+            return _wrong(key)
+    return _wrong("perplexity.wrong", value=answer)
