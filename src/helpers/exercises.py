@@ -609,15 +609,18 @@ def check_perplexity(answer, log_probs) -> Feedback:
 
     if close(answer, expected):
         return _right("perplexity.right", expected=expected, count=len(predicted))
-    mistakes = [
-        ("perplexity.first_token", [math.exp(-mean_all)]),
-        ("perplexity.sign", [math.exp(mean), math.exp(mean_all)]),
-        ("perplexity.base", [base ** -m for base in (2, 10) for m in (mean, mean_all)]
-         + [math.exp(-m / math.log(2)) for m in (mean, mean_all)]),
-        ("perplexity.sum", [math.exp(-sum(predicted))]),
-        ("perplexity.no_exp", [sign * m for sign in (1, -1) for m in (mean, mean_all)]),
-    ]
-    for key, values in mistakes:
-        if any(close(answer, value) for value in values):
-            return _wrong(key)
+    def near(*values: float) -> bool:
+        return any(close(answer, value) for value in values)
+
+    if near(math.exp(-mean_all)):
+        return _wrong("perplexity.first_token")
+    if near(math.exp(mean), math.exp(mean_all)):
+        return _wrong("perplexity.sign")
+    if near(*[base ** -m for base in (2, 10) for m in (mean, mean_all)],
+            *[math.exp(-m / math.log(2)) for m in (mean, mean_all)]):
+        return _wrong("perplexity.base")
+    if near(math.exp(-sum(predicted))):
+        return _wrong("perplexity.sum")
+    if near(mean, -mean, mean_all, -mean_all):
+        return _wrong("perplexity.no_exp")
     return _wrong("perplexity.wrong", value=answer)
