@@ -481,13 +481,18 @@ def test_chat_widget_in_a_real_browser(lab):
         expect(page.locator(".qcw-show-template")).to_have_text("Hide the chat template")
         panel = page.locator(".qcw-template-text")
         expect(panel).to_contain_text(MESSAGE)
+        stop = page.locator("button.qcw-stop")
+        resting = stop.bounding_box()
         text_box.fill(STOP_MESSAGE)
         page.locator("button.qcw-send").click()
         page.wait_for_function("() => window.__qcw.first !== null", timeout=REPLY_S * 1000, polling=50)
         expect(panel).to_contain_text(STOP_MESSAGE, timeout=30_000)  # redrawn while the reply streams
-        assert page.locator("button.qcw-stop").is_enabled(), "the reply finished before the panel was checked"
+        assert stop.is_enabled(), "the reply finished before the panel was checked"
+        streaming = stop.bounding_box()
+        # a button that moves down as the reply grows takes a learner's click (and Playwright's) somewhere else
+        assert abs(streaming["y"] - resting["y"]) < 1, f"Stop moved while the reply streamed: {resting} -> {streaming}"
         clicked = time.monotonic()
-        page.locator("button.qcw-stop").click()
+        stop.click()
         expect(status).to_have_text(STATUS_DONE, timeout=REPLY_S * 1000)
         print(f"[browser] Stop -> status {status.inner_text()!r} after {time.monotonic() - clicked:.2f} s")
         assert status.inner_text().startswith("Stopped"), status.inner_text()

@@ -68,7 +68,7 @@ _BUBBLES = {
     "assistant": "margin:6px 15% 6px 0;background:#f3f3f3;border-left:3px solid #2e7d32",
 }
 _STATUS_COLOURS = {"info": "#555", "warning": "#e65100", "error": "#c62828"}
-CONVERSATION_HEIGHT_PX = 360  # the conversation scrolls past this height
+CONVERSATION_HEIGHT_PX = 360  # the conversation's fixed height: it scrolls, and the buttons below never move
 TEMPLATE_HEIGHT_PX = 320  # the chat-template panel scrolls past this height
 TEMPLATE_REFRESH_S = 0.3  # while a reply streams, the template panel is redrawn at most this often
 STATUS_REFRESH_S = 0.5  # while a reply streams, the status line's token count and rate are redrawn at most this often
@@ -161,9 +161,11 @@ class WatchReply(StoppingCriteria):
         return torch.full((input_ids.shape[0],), self.loop is not None, dtype=torch.bool, device=input_ids.device)
 
 
-def _scrolling(inner_html: str, height_px: int, css_class: str = "") -> str:
-    """``inner_html`` in a box that scrolls past ``height_px`` and keeps its newest (last) line in view."""
-    return (f'<div class="{css_class}" style="max-height:{height_px}px;overflow-y:auto;display:flex;'
+def _scrolling(inner_html: str, height_px: int, css_class: str = "", fixed: bool = False) -> str:
+    """``inner_html`` in a box that scrolls past ``height_px`` and keeps its newest (last) line in view; a ``fixed``
+    box is always ``height_px`` tall, so what lies below it stays in place while the text grows."""
+    height = f"height:{height_px}px" if fixed else f"max-height:{height_px}px"
+    return (f'<div class="{css_class}" style="{height};overflow-y:auto;display:flex;'
             f'flex-direction:column-reverse;line-height:1.45"><div>{inner_html}</div></div>')
 
 
@@ -553,7 +555,7 @@ class ChatWidget:
                 f'<b>{html.escape(self.text("widget.role." + role))}</b>{body}{cursor}</div>')
         if not self.turns:
             turns.append(f'<div style="color:#999;margin:6px 0">{html.escape(self.text("widget.no_messages"))}</div>')
-        return _MARKDOWN_CSS + _scrolling("".join(turns), CONVERSATION_HEIGHT_PX)
+        return _MARKDOWN_CSS + _scrolling("".join(turns), CONVERSATION_HEIGHT_PX, fixed=True)
 
     def _draw_template(self) -> None:
         """The chat template of the conversation as it is now (a streaming reply included), with its token count."""
