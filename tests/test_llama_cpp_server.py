@@ -67,12 +67,13 @@ def test_notebook_40_runs_to_its_end_against_llama_cpp_and_names_the_engine(llam
         cell = next(c for c in notebook.cells if c.get("id") == cell_id)
         return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
 
-    assert "kind:     llama.cpp" in output("c02") and MODEL_ALIAS in output("c02")
-    from helpers.display.words import heading
+    from helpers.display.words import heading, say
 
-    lang = "zh" if path.parent.name == "zh" else "en"   # the Chinese edition shows its table headings in Chinese
+    lang = "zh" if path.parent.name == "zh" else "en"   # the Chinese edition writes its sentences and headings in Chinese
+    assert say("kind:     {kind}", lang, kind="llama.cpp") in output("c02") and MODEL_ALIAS in output("c02")
     assert heading("llama.cpp, this request", lang) in output("c08")
     assert heading("llama.cpp defaults", lang) in output("c08")
     assert '"repeat_penalty": 1.0' in output("c06")
-    assert "llama.cpp: the same words as the raw HTTP reply:" in output("c14")
+    same_words = say("{kind}: the same words as the raw HTTP reply: {same}", lang, kind="llama.cpp", same="")
+    assert same_words.strip() in output("c14")
     assert heading("same as local generate", lang) in output("c21")

@@ -40,8 +40,15 @@ def prepare(record: bool = True) -> int:
     source = chosen_source()
     print(f"[prepare] model: {source.description}  (WORKBOOK_MODEL={source.spec})", flush=True)
     started = time.monotonic()
-    model_path(source)
+    folder = model_path(source)
     print(f"[prepare] model ready in {time.monotonic() - started:.1f} s.", flush=True)
+    from helpers.model.formats import int4_cache_file
+    from helpers.model.loading import fast_by_default, load_model
+
+    if fast_by_default() and not int4_cache_file(folder).is_file():
+        started = time.monotonic()
+        load_model(source)  # quantizes once and keeps the int4 weights, so that each notebook loads in seconds
+        print(f"[prepare] int4 weights made and kept in {time.monotonic() - started:.1f} s.", flush=True)
     if record:
         print(f"[prepare] recorded the choice in {record_choice(source).name}; every notebook will use it. "
               "Set WORKBOOK_MODEL and run `make lab` again to change it.", flush=True)

@@ -8,7 +8,9 @@ what each format costs and gains, and notebook 30 teaches why (and writes the in
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
 
 TRANSFORMERS_FORMATS = ("float32", "bfloat16", "int8", "int4")
 
@@ -100,12 +102,92 @@ def _give_back_memory(model) -> None:
             pass
 
 
-def speed_up(model):
+def speed_up(model, folder=None):
     """Return ``model`` converted to the fastest maintained CPU path measured for this workbook (:data:`FAST_FORMAT`):
     int4 weight-only quantization of every linear layer with torchao, bfloat16 activations.
 
     The model still answers through ``model.generate``; greedy replies stay fluent but leave float32's words early
     (after 9 tokens on the seed prompt; bfloat16's keep all of the first 128). :func:`helpers.load_model` calls this
-    by default on a CPU. Needs ``torchao``, one of the workbook's pinned packages.
+    by default on a CPU, with the model's ``folder``: quantizing takes 10 to 20 s on two cores, so the int4 weights are
+    kept in :func:`int4_cache_file` and read back (about a second, the same numbers) by every later notebook. Needs
+    ``torchao``, one of the workbook's pinned packages.
     """
-    return to_format(model, FAST_FORMAT)
+    if folder is None:
+        return to_format(model, FAST_FORMAT)
+    import torch
+
+    cache = int4_cache_file(folder)
+    weights = _read_int4(cache, model)
+    if weights is None:
+        model = to_format(model, FAST_FORMAT)
+        _write_int4(cache, {name: value for name, value in model.state_dict().items() if type(value) is not torch.Tensor})
+        return model
+    model = model.to(torch.bfloat16)
+    model.load_state_dict(weights, strict=False, assign=True)
+    _give_back_memory(model)
+    return model
+
+
+def int4_cache_file(folder) -> Path:
+    """Where :func:`speed_up` keeps the int4 weights made from the model in ``folder``. The name changes with the model's
+    files, the torch and torchao versions, the group size and the instruction set torch's kernels use here (int4
+    weights are packed for the CPU they run on), so a file is only read back where it fits."""
+    import hashlib
+
+    import torch
+    import torchao
+
+    from helpers.model.paths import model_files_dir
+
+    folder = Path(folder).resolve()
+    files = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.glob("*.safetensors"))
+    key = repr((files, torch.__version__, torchao.__version__, INT4_GROUP_SIZE,
+                torch.backends.cpu.get_cpu_capability()))
+    model_key = hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+    return model_files_dir() / "int4" / f"{model_key}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.pt"
+
+
+def _int4_class():
+    from torchao.prototype.quantization.int4 import Int4OpaqueTensor
+
+    return Int4OpaqueTensor
+
+
+def _read_int4(cache: Path, model) -> dict | None:
+    """The int4 weights kept in ``cache``, or None when there are none that fit ``model`` (none yet, or unreadable:
+    then they are made again and the file replaced)."""
+    import torch
+
+    if not cache.is_file():
+        return None
+    try:
+        with torch.serialization.safe_globals([_int4_class()]):  # weights only: no code runs while reading
+            weights = torch.load(cache, mmap=True, weights_only=True)
+    except Exception:  # a file cut short or from another torchao: quantize again instead
+        return None
+    linear = {f"{name}.weight" for name, module in model.named_modules() if isinstance(module, torch.nn.Linear)}
+    if set(weights) != linear or not all(isinstance(w, _int4_class()) for w in weights.values()):
+        return None
+    return weights
+
+
+def _write_int4(cache: Path, weights: dict) -> None:
+    """Save ``weights`` to ``cache`` through a temporary file and a rename (a reader never sees half a file), and remove
+    the same model's older files. A cache folder that cannot be written only costs the next load its 10 to 20 s."""
+    import torch
+
+    temporary = cache.with_name(f".{cache.name}.tmp-{os.getpid()}")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(weights, temporary)
+        os.replace(temporary, cache)
+        for older in cache.parent.glob(f"{cache.name.split('-')[0]}-*.pt"):
+            if older != cache:
+                older.unlink(missing_ok=True)
+    except OSError:
+        pass
+    finally:
+        try:
+            temporary.unlink(missing_ok=True)
+        except OSError:  # its folder could not be made
+            pass

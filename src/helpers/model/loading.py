@@ -76,7 +76,7 @@ def load_model(source: ModelSource | str | None = None, dtype="auto", fast: bool
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, device_map="auto", trust_remote_code=False)
     if fast is None:
         fast = dtype == "auto" and model.device.type == "cpu" and fast_by_default()
-    return speed_up(model) if fast else model
+    return speed_up(model, path) if fast else model
 
 
 def load_model_and_tokenizer(source: ModelSource | str | None = None):
