@@ -90,6 +90,9 @@ def test_gguf_weight_bytes_of_a_tiny_file(tmp_path):
     assert counted.total == 10 * 8 * 4 + 16 * 8 * 2 + 10 * 8 * 2
     assert counted.embedding == 320 and counted.embedding_rows == 10 and not counted.tied
     assert counted.per_token == counted.total - 320 + 32
+    from gguf import GGUFReader
+
+    assert perf.gguf_weight_bytes(GGUFReader(str(path))) == counted, "an open reader counts the same"
 
 
 def test_tensor_nbytes_counts_what_is_stored():

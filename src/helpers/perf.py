@@ -66,12 +66,13 @@ def weight_bytes(model) -> WeightBytes:
                        weights=weights, tied=tied)
 
 
-def gguf_weight_bytes(path) -> WeightBytes:
-    """The same count for a GGUF file, from its tensor table (``token_embd.weight`` is the embedding table; without
-    an ``output.weight`` the file ties the head to it)."""
+def gguf_weight_bytes(gguf) -> WeightBytes:
+    """The same count for a GGUF file (its path, or a ``GGUFReader`` already open on it: opening one reads the whole
+    vocabulary, over 5 s), from its tensor table (``token_embd.weight`` is the embedding table; without an
+    ``output.weight`` the file ties the head to it)."""
     from gguf import GGUFReader
 
-    tensors = GGUFReader(str(path)).tensors
+    tensors = (gguf if isinstance(gguf, GGUFReader) else GGUFReader(str(gguf))).tensors
     by_name = {t.name: t for t in tensors}
     embedding = by_name["token_embd.weight"]
     return WeightBytes(total=sum(int(t.n_bytes) for t in tensors), embedding=int(embedding.n_bytes),
