@@ -557,6 +557,39 @@ def check_tool_message(answer, result) -> Feedback:
     return _wrong("tool_message.content", content=repr(content[:60]))
 
 
+# ----------------------------------------------------------------------------------------- 18 prompt lookup
+
+def check_appended(answer, draft, verified) -> Feedback:
+    """18: what one verifying pass of prompt lookup appends to the reply. ``verified[i]`` is the model's own choice
+    after the reply so far and ``draft[:i]`` (one entry more than ``draft``); the pass keeps the drafted tokens up to
+    the first one the model disagrees with, then the model's own token at that position."""
+    if answer is None:
+        return _wrong("no_answer")
+    if isinstance(answer, str):
+        return _wrong("appended.text")
+    if hasattr(answer, "tolist"):
+        answer = answer.tolist()
+    if not isinstance(answer, (list, tuple)):
+        return _wrong("appended.type", type=type(answer).__name__)
+    answer, draft, verified = list(answer), list(draft), list(verified)
+    accepted = 0
+    while accepted < len(draft) and draft[accepted] == verified[accepted]:
+        accepted += 1
+    expected = verified[:accepted + 1]
+    if answer == expected:
+        return _right("appended.right", accepted=accepted, drafted=len(draft), own=repr(expected[-1]),
+                      count=len(expected))
+    if answer == draft[:accepted]:
+        return _wrong("appended.own_token")
+    if accepted < len(draft) and answer == draft[:accepted + 1]:
+        return _wrong("appended.draft_token", token=repr(draft[accepted]))
+    agreeing = [token for token, choice in zip(draft, verified) if token == choice]
+    if (answer in (agreeing, agreeing + verified[len(draft):]) or answer == draft or answer == verified
+            or (len(answer) > len(expected) and answer[:accepted] == expected[:accepted])):
+        return _wrong("appended.past_mismatch", position=accepted)
+    return _wrong("appended.wrong")
+
+
 # ----------------------------------------------------------------------------------------- 40 over HTTP
 
 def check_greedy_request(answer, max_tokens: int) -> Feedback:
@@ -624,3 +657,35 @@ def check_perplexity(answer, log_probs) -> Feedback:
     if near(mean, -mean, mean_all, -mean_all):
         return _wrong("perplexity.no_exp")
     return _wrong("perplexity.wrong", value=answer)
+
+
+def check_enum_pattern(answer, choices) -> Feedback:
+    """17: a regular expression for one JSON value out of ``choices`` (strings), written so that it can stand inside
+    a longer pattern, as ``value_pattern`` puts it inside the pattern of an object."""
+    import json
+
+    import regex
+
+    if answer is None:
+        return _wrong("no_answer")
+    if not isinstance(answer, str):
+        return _wrong("enum_pattern.type", type=type(answer).__name__, value=repr(answer))
+    try:
+        regex.compile(answer)
+    except regex.error as error:
+        return _wrong("enum_pattern.invalid", error=str(error))
+    written = [json.dumps(choice, ensure_ascii=False) for choice in choices]
+    for choice, text in zip(choices, written):
+        if not regex.fullmatch(answer, text):
+            if regex.fullmatch(answer, choice):
+                return _wrong("enum_pattern.quotes", choice=choice)
+            return _wrong("enum_pattern.missing", choice=text)
+    others = [*choices, '""', json.dumps("mixed"), json.dumps(choices[0] + choices[-1]),
+              *[json.dumps(choice.upper()) for choice in choices], *[text[:-2] + '"' for text in written]]
+    for other in others:
+        if other not in written and regex.fullmatch(answer, other):
+            return _wrong("enum_pattern.too_wide", other=other)
+    inside = r'\{"key": ' + answer + r', "n": 1\}'   # the value between two neighbours, as in an object's pattern
+    if not all(regex.fullmatch(inside, '{"key": ' + text + ', "n": 1}') for text in written):
+        return _wrong("enum_pattern.group")
+    return _right("enum_pattern.right", count=len(choices))
