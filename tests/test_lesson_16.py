@@ -10,6 +10,7 @@ import pytest
 from transformers.utils import get_json_schema
 
 from helpers import exercises as ex
+from tools.edition import cell_source
 from helpers.chat import tools as t
 from helpers.display.words import say
 
@@ -46,17 +47,12 @@ TOOLS = [get_json_schema(get_weather), get_json_schema(add)]
 ADD = {"name": "add", "arguments": {"a": 1, "b": 2}}
 
 
-def cell_source(cell_id):
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    return "".join(next(c for c in cells if c.get("id") == cell_id)["source"])
-
-
 @pytest.fixture(scope="module")
 def page():
     """The notebook's own parse_tool_calls, check_call and verdict, defined by running its cells."""
     namespace = {"json": json, "re": re, "say": say}
     for cell_id in ("c09", "c15", "c24"):
-        exec(cell_source(cell_id), namespace)
+        exec(cell_source(NOTEBOOK, cell_id), namespace)
     return namespace
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 from pathlib import Path
 
 from helpers import exercises as ex
+from tools.edition import cell_source
 from helpers.chat.tools import check_call, parse_tool_calls
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,11 +25,6 @@ NOTEBOOK = ROOT / "notebooks" / "17_structured_output.ipynb"
 @pytest.fixture(autouse=True)
 def english(monkeypatch):
     monkeypatch.setenv("WORKBOOK_LANG", "en")
-
-
-def cell_source(cell_id):
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    return "".join(next(c for c in cells if c.get("id") == cell_id)["source"])
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +40,7 @@ def page(packaged_tokenizer):
                  "LogitsProcessor": LogitsProcessor, "get_json_schema": get_json_schema,
                  "tokenizer": packaged_tokenizer, "model": model}
     for cell_id in ("c03", "c05", "c07", "c09", "c11", "c28"):
-        exec(cell_source(cell_id), namespace)
+        exec(cell_source(NOTEBOOK, cell_id), namespace)
     return namespace
 
 

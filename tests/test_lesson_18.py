@@ -1,13 +1,13 @@
 """Lesson 18 (prompt lookup): the notebook's own propose_draft and accept, run here from its cells on small id lists,
 the loop's stopping and cropping on a fake model, and check_appended's feedback on the usual mistakes."""
 
-import json
 from pathlib import Path
 
 import pytest
 import torch
 
 from helpers import exercises as ex
+from tools.edition import cell_source
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "18_faster_without_changing_the_answer.ipynb"
@@ -19,15 +19,10 @@ def english(monkeypatch):
     monkeypatch.setenv("WORKBOOK_LANG", "en")
 
 
-def cell_source(cell_id):
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    return "".join(next(c for c in cells if c.get("id") == cell_id)["source"])
-
-
 def page_function_sources():
     """The definitions of the notebook's cells c06 and c08, without the lines that run the model."""
-    draft_cell = cell_source("c06")
-    return draft_cell[:draft_cell.index("\nPARAGRAPH")], cell_source("c08")
+    draft_cell = cell_source(NOTEBOOK, "c06")
+    return draft_cell[:draft_cell.index("\nPARAGRAPH")], cell_source(NOTEBOOK, "c08")
 
 
 @pytest.fixture(scope="module")

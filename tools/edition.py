@@ -87,6 +87,14 @@ def read_notebook(path: str | Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def cell_source(path: str | Path, cell_id: str) -> str:
+    """The source of the cell with ``cell_id`` in the notebook at ``path`` (tests run a lesson's own cells)."""
+    cell = next((c for c in read_notebook(path)["cells"] if c.get("id") == cell_id), None)
+    if cell is None:
+        raise EditionError(f"{Path(path).name} has no cell with id {cell_id!r}")
+    return source_of(cell)
+
+
 def write_notebook(notebook: dict, path: str | Path) -> None:
     """Write as Jupyter and ``python -m tools store`` do (nbformat), so that diffs stay small."""
     import nbformat
