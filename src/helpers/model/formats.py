@@ -8,7 +8,6 @@ what each format costs and gains, and notebook 30 teaches why (and writes the in
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -176,18 +175,14 @@ def _write_int4(cache: Path, weights: dict) -> None:
     the same model's older files. A cache folder that cannot be written only costs the next load its 10 to 20 s."""
     import torch
 
-    temporary = cache.with_name(f".{cache.name}.tmp-{os.getpid()}")
+    from helpers.model.paths import atomic_path
+
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(weights, temporary)
-        os.replace(temporary, cache)
+        with atomic_path(cache) as temporary:
+            torch.save(weights, temporary)
         for older in cache.parent.glob(f"{cache.name.split('-')[0]}-*.pt"):
             if older != cache:
                 older.unlink(missing_ok=True)
     except OSError:
         pass
-    finally:
-        try:
-            temporary.unlink(missing_ok=True)
-        except OSError:  # its folder could not be made
-            pass

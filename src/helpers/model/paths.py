@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_NAME = "qwen-chat-workbook"
@@ -32,13 +33,21 @@ def choice_file() -> Path:
     return (root if root is not None else model_files_dir()) / CHOICE_FILE_NAME
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename, so that a reader (or a
-    process killed half-way) never sees a half-written file."""
+@contextmanager
+def atomic_path(path: str | os.PathLike):
+    """A temporary file's path in ``path``'s folder, for the block to write; when the block ends without an error, one
+    rename puts it in ``path``'s place, so that a reader (or a process killed half-way) never sees a half-written file.
+    On an error the temporary file is removed."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        temporary.write_text(text, encoding="utf-8")
+        yield temporary
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
