@@ -18,7 +18,8 @@ import sys
 
 import pytest
 
-CJK_FONT_PACKAGE = "fonts-wqy-zenhei"  # 10 MB; fonts-noto-cjk works too but is about ten times larger
+from tools.fonts import CJK_FONT_PACKAGE, apt_install, root_with_apt, run_logged
+
 APT_PACKAGES = ["chromium", "fonts-liberation", CJK_FONT_PACKAGE]
 INSTALL_HINT = (
     "The browser test needs Chromium. Install it with\n"
@@ -68,26 +69,6 @@ def playwright_chromium() -> str | None:
     return path if path and os.path.isfile(path) else None
 
 
-def _run(command: list[str], problems: list[str], timeout: float = 900) -> bool:
-    print(f"[browser] $ {' '.join(command)}", flush=True)
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        problems.append(f"{' '.join(command)}: {exc}")
-        return False
-    tail = (result.stdout + result.stderr).strip().splitlines()[-4:]
-    for line in tail:
-        print(f"[browser]   {line}", flush=True)
-    if result.returncode != 0:
-        problems.append(f"{' '.join(command)} exited with {result.returncode}: {' | '.join(tail)}")
-    return result.returncode == 0
-
-
-def _is_root_with_apt() -> bool:
-    return hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get") is not None
-
-
 def cjk_fonts() -> list[str]:
     """The font families fontconfig (which Chromium uses) offers for Chinese: ``fc-list :lang=zh family``."""
     if shutil.which("fc-list") is None:
@@ -102,12 +83,9 @@ def ensure_cjk_font() -> list[str]:
     if found:
         return found
     problems: list[str] = []
-    if _is_root_with_apt():
+    if root_with_apt():
         print(f"[browser] No CJK font found: installing Debian's {CJK_FONT_PACKAGE} with apt-get.", flush=True)
-        lock_wait = ["-o", "DPkg::Lock::Timeout=300"]
-        command = ["apt-get", *lock_wait, "install", "-y", "--no-install-recommends", CJK_FONT_PACKAGE]
-        if not _run(command, problems):  # the package lists may be missing or stale: update, then try again
-            _run(["apt-get", *lock_wait, "update"], problems) and _run(command, problems)
+        apt_install([CJK_FONT_PACKAGE], problems, "[browser]")
         found = cjk_fonts()
         if found:
             return found
@@ -121,13 +99,10 @@ def ensure_chromium() -> str:
     if found:
         return found
     problems: list[str] = []
-    if _is_root_with_apt():
+    if root_with_apt():
         print(f"[browser] No Chromium found: installing Debian's {' and '.join(APT_PACKAGES)} with apt-get.",
               flush=True)
-        lock_wait = ["-o", "DPkg::Lock::Timeout=300"]
-        if (_run(["apt-get", *lock_wait, "update"], problems)
-                and _run(["apt-get", *lock_wait, "install", "-y", "--no-install-recommends", *APT_PACKAGES],
-                         problems)):
+        if apt_install(APT_PACKAGES, problems, "[browser]"):
             found = system_chromium()
             if found:
                 print(f"[browser] installed {found}", flush=True)
@@ -136,7 +111,7 @@ def ensure_chromium() -> str:
     if found:
         return found
     print("[browser] Trying Playwright's own Chromium download.", flush=True)
-    if _run([sys.executable, "-m", "playwright", "install", "chromium"], problems):
+    if run_logged([sys.executable, "-m", "playwright", "install", "chromium"], problems, "[browser]"):
         found = playwright_chromium()
         if found:
             return found

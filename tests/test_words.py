@@ -149,3 +149,24 @@ def test_a_chinese_chart_draws_every_character(tmp_path):
     assert not [output for output in notebook.cells[1].outputs if output.get("name") == "stderr"], "a noisy cell"
     shown = notebook.cells[2].outputs[0]["data"]
     assert "位置" in shown["text/html"] and "位置" in shown["text/plain"] and "top_k" in shown["text/plain"]
+
+
+def test_without_a_chinese_font_the_tests_stop_saying_what_to_install(monkeypatch):
+    """No CJK font (none of the known names, no file to add): chinese_font() says None, and the test run's check
+    stops with the apt-get command instead of letting every Chinese chart fail on matplotlib's glyph warnings."""
+    from helpers.display import words
+    from tools import fonts
+
+    monkeypatch.setattr(words, "CJK_FONTS", ["No Such Font SC"])
+    monkeypatch.setattr(words, "CJK_FILES", re.compile(r"no-such-font-file"))
+    assert words.chinese_font() is None
+    monkeypatch.setattr(fonts, "root_with_apt", lambda: False)
+    with pytest.raises(fonts.MissingFont, match="apt-get install -y --no-install-recommends fonts-wqy-zenhei"):
+        fonts.ensure_chinese_font()
+
+
+def test_an_installed_chinese_font_is_found_by_its_family_name():
+    from helpers.display.words import CJK_FONTS, chinese_font
+
+    font = chinese_font()
+    assert font in CJK_FONTS, f"the tests need a CJK font (tools.fonts installs one); found {font!r}"

@@ -1,7 +1,8 @@
 """Maintainers' commands: ``python -m tools test | store | probe | perturbation-check``.
 
-- ``test``     what ``make test`` runs after setup: prepare the packaged model offline, decide the numerics mode by
-  measurement (:mod:`tools.numerics_mode`), then pytest: unit tests and every notebook of both editions under nbval,
+- ``test``     what ``make test`` runs after setup: prepare the packaged model offline, make sure a font with Chinese
+  characters is there (:mod:`tools.fonts`), decide the numerics mode by measurement (:mod:`tools.numerics_mode`),
+  then pytest: unit tests and every notebook of both editions under nbval,
   on two workers. Extra arguments go to pytest, e.g. ``python -m tools test -k messages``.
 - ``store``    re-execute notebooks (all, or the ones named) top to bottom in a fresh kernel and save their outputs,
   on a quiet machine only (:mod:`tools.store`); storing them all also re-records the probe's reference.
@@ -30,8 +31,14 @@ def offline_packaged() -> None:
 
 def test(args: list[str]) -> int:
     from . import numerics_mode
+    from .fonts import MissingFont, ensure_chinese_font
 
     offline_packaged()
+    try:
+        print(f"[test] Chinese charts drawn with {ensure_chinese_font()}", flush=True)
+    except MissingFont as exc:
+        print(f"[error] {exc}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     try:
         plan = numerics_mode.plan()
@@ -54,9 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     if command == "test":
         return test(rest)
     if command == "store":
+        from .fonts import MissingFont, ensure_chinese_font
         from .store import main as store
 
         offline_packaged()
+        try:
+            ensure_chinese_font("[store]")
+        except MissingFont as exc:
+            print(f"[error] {exc}", file=sys.stderr)
+            return 2
         return store(rest)
     if command == "probe":
         from .numerics_probe import main as probe

@@ -92,15 +92,25 @@ def install(shell) -> None:
         repr(with_headings(table))))
     if language() != DEFAULT:
         import matplotlib
-        from matplotlib import font_manager
 
-        known = {font.name for font in font_manager.fontManager.ttflist}
-        if not known & set(CJK_FONTS):   # matplotlib's font list predates the CJK font: add its file
-            for path in font_manager.findSystemFonts():
-                if CJK_FILES.search(Path(path).name):
-                    font_manager.fontManager.addfont(path)
-        installed = [name for name in CJK_FONTS if name in {font.name for font in font_manager.fontManager.ttflist}]
-        if installed:   # matplotlib falls back from font to font only along font.family's list
-            matplotlib.rcParams["font.family"] = ["sans-serif", installed[0]]
+        font = chinese_font()
+        if font:   # matplotlib falls back from font to font only along font.family's list
+            matplotlib.rcParams["font.family"] = ["sans-serif", font]
             # "Failed to find font weight normal for WenQuanYi Zen Hei, now using 500": its one weight is medium
             logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+def chinese_font() -> str | None:
+    """The first font of :data:`CJK_FONTS` that matplotlib can draw with, or None when none is installed.
+
+    A font installed after matplotlib last listed the machine's fonts is added from its file.
+    """
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not known & set(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if CJK_FILES.search(Path(path).name):
+                font_manager.fontManager.addfont(path)
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in known), None)
