@@ -50,6 +50,19 @@ def test_a_partial_or_corrupt_model_folder_is_detected_and_rebuilt(tmp_path, dam
     assert "Rebuilding" in logged[0] and reason in logged[0]
 
 
+def test_contents_are_parsed_only_when_changed_since_the_manifest(tmp_path):
+    """A load checks sizes, and parses only files newer than the manifest (written last by the build): a same-size
+    damage made after the build is found; the build's own check (every_file) parses every file."""
+    final = build_atomically(tmp_path / "m", tiny_build([]))
+    config = final / "config.json"
+    written = (final / MANIFEST).stat().st_mtime_ns
+    config.write_text("{not json at all}".ljust(len('{"model_type": "qwen2"}')))
+    assert "config.json is damaged" in check_folder(final)          # changed after the manifest: parsed
+    os.utime(config, ns=(written - 10**9, written - 10**9))         # as if it had been written so by the build
+    assert check_folder(final) is None                               # same size, older than the manifest: not parsed
+    assert "config.json is damaged" in check_folder(final, every_file=True)
+
+
 def test_a_failing_build_leaves_nothing_half_written(tmp_path):
     def broken(folder):
         (folder / "model.safetensors").write_bytes(b"partial")
