@@ -37,6 +37,9 @@ from helpers.model.sources import chosen_source, model_path, record_choice
 
 
 def prepare(record: bool = True) -> int:
+    from helpers.model.formats import quiet_torchao
+
+    quiet_torchao()  # torchao's "Failed to load" lines for CUDA libraries this CPU build cannot use, as in notebooks
     source = chosen_source()
     print(f"[prepare] model: {source.description}  (WORKBOOK_MODEL={source.spec})", flush=True)
     started = time.monotonic()
