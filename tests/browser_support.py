@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from tools.fonts import CJK_FONT_PACKAGE, apt_install, root_with_apt, run_logged
+from tools.fonts import CJK_FONT_PACKAGE, MissingFont, apt_install, ensure_chinese_font, root_with_apt, run_logged
 
 APT_PACKAGES = ["chromium", "fonts-liberation", CJK_FONT_PACKAGE]
 INSTALL_HINT = (
@@ -82,15 +82,11 @@ def ensure_cjk_font() -> list[str]:
     found = cjk_fonts()
     if found:
         return found
-    problems: list[str] = []
-    if root_with_apt():
-        print(f"[browser] No CJK font found: installing Debian's {CJK_FONT_PACKAGE} with apt-get.", flush=True)
-        apt_install([CJK_FONT_PACKAGE], problems, "[browser]")
-        found = cjk_fonts()
-        if found:
-            return found
-    pytest.fail(CJK_FONT_HINT + "\n\nWhat was tried:\n" + "\n".join(f"- {p}" for p in problems or ["nothing"]),
-                pytrace=False)
+    try:
+        ensure_chinese_font("[browser]")  # the one installer make test runs first, here when pytest runs alone
+    except MissingFont as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return cjk_fonts() or pytest.fail(CJK_FONT_HINT, pytrace=False)
 
 
 def ensure_chromium() -> str:
