@@ -20,25 +20,23 @@ import time
 from . import ROOT
 
 
-def offline_packaged() -> None:
-    """Tests and stored notebooks always use the offline model and never touch the network."""
+def offline_packaged(prefix: str) -> None:
+    """Tests and stored notebooks always use the offline model and never touch the network, and the Chinese edition's
+    charts need a font with Chinese characters (:class:`tools.fonts.MissingFont` when there is none to be had)."""
     from helpers.__main__ import prepare
+
+    from .fonts import ensure_chinese_font
 
     os.environ["WORKBOOK_MODEL"] = "packaged"
     os.environ["HF_HUB_OFFLINE"] = "1"
     prepare(record=False)
+    print(f"{prefix} Chinese charts drawn with {ensure_chinese_font(prefix)}", flush=True)
 
 
 def test(args: list[str]) -> int:
     from . import numerics_mode
-    from .fonts import MissingFont, ensure_chinese_font
 
-    offline_packaged()
-    try:
-        print(f"[test] Chinese charts drawn with {ensure_chinese_font()}", flush=True)
-    except MissingFont as exc:
-        print(f"[error] {exc}", file=sys.stderr)
-        return 2
+    offline_packaged("[test]")
     started = time.monotonic()
     try:
         plan = numerics_mode.plan()
@@ -56,21 +54,21 @@ def test(args: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .fonts import MissingFont
+
     argv = sys.argv[1:] if argv is None else argv
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
-    if command == "test":
-        return test(rest)
-    if command == "store":
-        from .fonts import MissingFont, ensure_chinese_font
-        from .store import main as store
+    try:
+        if command == "test":
+            return test(rest)
+        if command == "store":
+            from .store import main as store
 
-        offline_packaged()
-        try:
-            ensure_chinese_font("[store]")
-        except MissingFont as exc:
-            print(f"[error] {exc}", file=sys.stderr)
-            return 2
-        return store(rest)
+            offline_packaged("[store]")
+            return store(rest)
+    except MissingFont as exc:
+        print(f"[error] {exc}", file=sys.stderr)
+        return 2
     if command == "probe":
         from .numerics_probe import main as probe
 
